@@ -1,0 +1,46 @@
+# The two commands in the README: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/pitwall
+REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: setup run test lint typecheck test-sqlite test-shim test-postgres bench
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e ./shim
+	touch $@
+
+# Service on the embedded default: SQLite in var/, tasks in process, http://127.0.0.1:8000
+run: setup
+	mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py bootstrap --create-admin
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole test suite: lint, types, the service on SQLite, the shim.
+test: setup lint typecheck test-sqlite test-shim
+
+lint:
+	$(VENV)/bin/ruff check .
+
+typecheck:
+	$(VENV)/bin/mypy .
+
+test-sqlite:
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-shim:
+	cd shim && ../$(PY) -m pytest -q -p no:django -p no:cacheprovider tests
+
+# The same suite on PostgreSQL with a real Celery worker on Redis (CI runs this too).
+test-postgres: setup
+	DATABASE_URL=$(PG_URL) PITWALL_TEST_CELERY_BROKER=$(REDIS_URL) $(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/flags.py
