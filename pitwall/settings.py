@@ -186,6 +186,8 @@ PITWALL_CONSENT_VERSION = env.str("PITWALL_CONSENT_VERSION", default="1")
 # How long a process trusts its cached flag version before re-reading it from the database, for deployments
 # whose cache is not shared between processes (the shared Redis cache makes changes visible at once).
 PITWALL_FLAGS_VERSION_MAX_AGE_SECONDS = env.float("PITWALL_FLAGS_VERSION_MAX_AGE_SECONDS", default=2.0)
+# Seconds an authenticated installation is kept in the cache (changes are forgotten on commit).
+PITWALL_AUTH_CACHE_SECONDS = env.int("PITWALL_AUTH_CACHE_SECONDS", default=60)
 PITWALL_PUBLIC_URL = env.str("PITWALL_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # --- Telemetry (telemetry app) -------------------------------------------------------------------------------
@@ -198,7 +200,8 @@ PITWALL_FEEDBACK_TRUSTED_PROXIES = env.int("PITWALL_FEEDBACK_TRUSTED_PROXIES", d
 PITWALL_FEEDBACK_FORM_MAX_AGE_HOURS = env.int("PITWALL_FEEDBACK_FORM_MAX_AGE_HOURS", default=24)
 # Shim submissions per installation.
 PITWALL_FEEDBACK_SHIM_RATE = env.str("PITWALL_FEEDBACK_SHIM_RATE", default="30/hour")
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["FeedbackTopicEnum"] = "feedback.models.Topic.choices"
+# One name for the topic enum (fields "topic" and "topics" would otherwise name it twice in the schema).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"FeedbackTopicEnum": "feedback.models.Topic"}
 CELERY_BEAT_SCHEDULE.update(
     {
         # Scores what the on-commit task missed (broker down) and what an older scorer version scored.

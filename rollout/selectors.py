@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from rollout.auth_cache import cached_installation, remember_installation
 from rollout.models import AuditEvent, Enrollment, Feature, Installation, Phase, PhaseTransition
 from rollout.tokens import hash_token
 
@@ -9,7 +10,16 @@ FAST_MODE_KEY = "fast-mode"
 
 
 def installation_by_token(token: str) -> Installation | None:
-    return Installation.objects.filter(token_hash=hash_token(token)).first()
+    digest = hash_token(token)
+    installation = cached_installation(digest)
+    if installation is not None:
+        return installation
+    try:
+        installation = Installation.objects.get(token_hash=digest)
+    except Installation.DoesNotExist:
+        return None
+    remember_installation(installation)
+    return installation
 
 
 def feature_by_key(key: str) -> Feature | None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from pitwall.errors import ApplicationError
 from rollout import flags, validation
 from rollout.audit import Actor, actor_label, audit_record, snapshot_of
+from rollout.auth_cache import forget_installation, remember_installation
 from rollout.codes import display_code, new_code, normalize_code
 from rollout.models import (
     AuditEvent,
@@ -423,6 +424,7 @@ def installation_set_consent(
     installation.consent_version = consent_version if telemetry_consent else installation.consent_version
     installation.consent_at = timezone.now()
     installation.save(update_fields=["telemetry_consent", "consent_version", "consent_at"])
+    forget_installation(installation)
     audit_record(
         actor="installation",
         action="rollout.installation.consent_changed",
@@ -439,6 +441,7 @@ def installation_touch(*, installation: Installation) -> None:
     if now - installation.last_seen > timedelta(minutes=1):
         Installation.objects.filter(pk=installation.pk).update(last_seen=now)
         installation.last_seen = now
+        remember_installation(installation)
 
 
 @transaction.atomic
@@ -450,6 +453,7 @@ def installation_delete(*, installation: Installation) -> None:
     AuditEvent.objects.filter(
         object_type=Installation._meta.label_lower, object_id=str(installation.pk)
     ).delete()
+    forget_installation(installation)
     installation.delete()
     audit_record(
         actor="installation", action="rollout.installation.deleted", object_type="rollout.installation"
@@ -475,6 +479,7 @@ def _refresh_rings(installations: list[Installation]) -> None:
         if ring != installation.ring:
             installation.ring = ring
             installation.save(update_fields=["ring"])
+            forget_installation(installation)
 
 
 @transaction.atomic
@@ -508,6 +513,7 @@ def installation_link(*, installation: Installation, code: str) -> Enrollment:
     if enrollment.participant_id is not None:
         installation.participant_id = enrollment.participant_id
         installation.save(update_fields=["participant"])
+        forget_installation(installation)
     _refresh_rings([installation])
     audit_record(
         actor="installation",
