@@ -31,6 +31,7 @@ lint:
 
 typecheck:
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/mypy --strict --python-version 3.9 --config-file /dev/null shim/leptos_fast
 
 test-sqlite:
 	$(PY) -m pytest -q -p no:cacheprovider
