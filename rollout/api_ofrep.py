@@ -6,15 +6,40 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from rollout import ofrep
-from rollout.authentication import IsInstallation, request_installation
+from rollout.authentication import InstallationTokenAuthentication, IsInstallation, request_installation
 from rollout.flags import current_snapshot
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+class JsonOnly(BaseContentNegotiation):
+    """OFREP speaks JSON only: skip DRF's Accept-header negotiation on the hottest endpoint."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class OfrepApiView(APIView):
+    """Bearer-token only, JSON only, no throttles: the hot path carries nothing it does not use."""
+
+    authentication_classes = [InstallationTokenAuthentication]
+    permission_classes = [IsInstallation]
+    parser_classes: list[Any] = []
+    renderer_classes = [JSONRenderer]
+    throttle_classes: list[Any] = []
+    content_negotiation_class = JsonOnly
 
 
 def _parse_context(request: Request) -> tuple[dict[str, Any] | None, str | None, str]:
@@ -41,10 +66,7 @@ def _parse_context(request: Request) -> tuple[dict[str, Any] | None, str | None,
     return context, None, ""
 
 
-class OfrepEvaluateFlagApi(APIView):
-    permission_classes = [IsInstallation]
-    parser_classes: list[Any] = []
-
+class OfrepEvaluateFlagApi(OfrepApiView):
     @extend_schema(
         operation_id="ofrep_evaluate_flag",
         tags=["OFREP"],
@@ -66,10 +88,7 @@ class OfrepEvaluateFlagApi(APIView):
         return Response(body)
 
 
-class OfrepEvaluateFlagsApi(APIView):
-    permission_classes = [IsInstallation]
-    parser_classes: list[Any] = []
-
+class OfrepEvaluateFlagsApi(OfrepApiView):
     @extend_schema(
         operation_id="ofrep_evaluate_flags_bulk",
         tags=["OFREP"],

@@ -1,0 +1,121 @@
+"""Staff-only JSON API of the reports app: gate, promotion, reports. Thin views over services and selectors."""
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports import selectors, services
+from reports.models import ReportTrigger, RolloutReport
+from rollout.api import ERROR_SCHEMA
+from rollout.models import Feature
+
+
+def _feature(key: str) -> Feature:
+    return get_object_or_404(Feature.objects.select_related("current_phase"), key=key)
+
+
+def _report_summary(report: RolloutReport) -> dict[str, Any]:
+    return {
+        "id": report.pk,
+        "feature": report.feature.key,
+        "phase": report.phase.key if report.phase else None,
+        "recommendation": report.recommendation,
+        "trigger": report.trigger,
+        "created_by": report.created_by,
+        "created_at": report.created_at.isoformat(),
+        "window_start": report.window_start.isoformat(),
+        "window_end": report.window_end.isoformat(),
+    }
+
+
+class GateEvaluateApi(APIView):
+    """Evaluate the feature's current gate now (recorded) and return every criterion with its numbers."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="gate_evaluate",
+        request=None,
+        responses={200: OpenApiResponse(description="Gate result"), 400: ERROR_SCHEMA, 404: ERROR_SCHEMA},
+    )
+    def post(self, request: Request, key: str) -> Response:
+        evaluation = services.gate_evaluate(feature=_feature(key))
+        return Response({"id": evaluation.pk, "phase": evaluation.phase.key, **evaluation.result})
+
+
+class FeaturePromoteApi(APIView):
+    """Move the feature to its next phase; refused (409) unless the gate recommends it or `override_gate`."""
+
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer[Any]):
+        reason = serializers.CharField(max_length=2000)
+        override_gate = serializers.BooleanField(default=False)
+
+    @extend_schema(
+        operation_id="feature_promote",
+        request=InputSerializer,
+        responses={
+            200: inline_serializer(
+                "Promoted",
+                fields={"phase": serializers.CharField(), "transition_id": serializers.IntegerField()},
+            ),
+            400: ERROR_SCHEMA,
+            404: ERROR_SCHEMA,
+            409: ERROR_SCHEMA,
+        },
+    )
+    def post(self, request: Request, key: str) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        transition = services.feature_promote(
+            feature=_feature(key),
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            override_gate=serializer.validated_data["override_gate"],
+        )
+        return Response({"phase": transition.to_phase.key, "transition_id": transition.pk})
+
+
+class ReportListApi(APIView):
+    """Reports of a feature, newest first (GET); make one now (POST)."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="report_list", responses={200: OpenApiResponse(description="Report summaries")}
+    )
+    def get(self, request: Request, key: str) -> Response:
+        reports = selectors.reports_of(feature=_feature(key))[:100]
+        return Response({"reports": [_report_summary(r) for r in reports]})
+
+    @extend_schema(
+        operation_id="report_create",
+        request=None,
+        responses={201: OpenApiResponse(description="The new report"), 400: ERROR_SCHEMA},
+    )
+    def post(self, request: Request, key: str) -> Response:
+        report = services.report_create(
+            feature=_feature(key), trigger=ReportTrigger.ON_DEMAND, actor=request.user
+        )
+        return Response(
+            {**_report_summary(report), "markdown": report.markdown}, status=status.HTTP_201_CREATED
+        )
+
+
+class ReportDetailApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="report_detail",
+        responses={200: OpenApiResponse(description="Report with data and Markdown"), 404: ERROR_SCHEMA},
+    )
+    def get(self, request: Request, report_id: int) -> Response:
+        report = get_object_or_404(RolloutReport.objects.select_related("feature", "phase"), pk=report_id)
+        return Response({**_report_summary(report), "data": report.data, "markdown": report.markdown})
