@@ -191,6 +191,26 @@ PITWALL_AUTH_CACHE_SECONDS = env.int("PITWALL_AUTH_CACHE_SECONDS", default=60)
 PITWALL_PUBLIC_URL = env.str("PITWALL_PUBLIC_URL", default="http://127.0.0.1:8000")
 
 # --- Telemetry (telemetry app) -------------------------------------------------------------------------------
+# The rollout feature the timings are about (rollups keep a `feature` column so later features fit).
+TELEMETRY_FEATURE_KEY = env.str("TELEMETRY_FEATURE_KEY", default="fast-mode")
+# Raw events older than this (by receive time) are pruned; the rollups stay.
+TELEMETRY_RAW_RETENTION_DAYS = env.int("TELEMETRY_RAW_RETENTION_DAYS", default=180)
+# An event whose own clock says it is older than this, or more than a day ahead, is refused (the shim keeps 14 days).
+TELEMETRY_MAX_EVENT_AGE_DAYS = env.int("TELEMETRY_MAX_EVENT_AGE_DAYS", default=30)
+# Cap on a batch body, before and after gzip decompression (the contract's 1 MiB).
+TELEMETRY_MAX_BODY_BYTES = env.int("TELEMETRY_MAX_BODY_BYTES", default=1_048_576)
+# Batch uploads per installation (DRF rate syntax); over it: 429 with Retry-After.
+TELEMETRY_BATCH_RATE = env.str("THROTTLE_TELEMETRY_BATCH", default="120/min")
+# Below this many events a figure is null with "insufficient_data": true.
+TELEMETRY_MIN_SAMPLE = env.int("TELEMETRY_MIN_SAMPLE", default=30)
+TELEMETRY_DEFAULT_WINDOW_DAYS = env.int("TELEMETRY_DEFAULT_WINDOW_DAYS", default=30)
+# A newer tool version whose p50 is this much slower (and significantly so) is reported as a regression.
+TELEMETRY_REGRESSION_THRESHOLD = env.float("TELEMETRY_REGRESSION_THRESHOLD", default=0.05)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "telemetry-prune-raw-events": {"task": "telemetry.prune_raw_events", "schedule": 6 * 60 * 60},
+    }
+)
 
 # --- Feedback (feedback app) ---------------------------------------------------------------------------------
 # Public web form: submissions per client address per window; the address comes from X-Forwarded-For when
@@ -217,3 +237,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Bots (bots app) -----------------------------------------------------------------------------------------
+# Each bot is off until its credentials are set and says so (docs/bots.md). Ids are Discord snowflakes; 0 = unset.
+DISCORD_TOKEN = env.str("DISCORD_TOKEN", default="")
+DISCORD_GUILD_ID = env.int("DISCORD_GUILD_ID", default=0)
+DISCORD_MAINTAINER_ROLE_ID = env.int("DISCORD_MAINTAINER_ROLE_ID", default=0)
+DISCORD_REPORT_CHANNEL_ID = env.int("DISCORD_REPORT_CHANNEL_ID", default=0)
+# Where `/fastmode feedback` posts its public copy (the message the stored item links to); 0: where it was used.
+DISCORD_FEEDBACK_CHANNEL_ID = env.int("DISCORD_FEEDBACK_CHANNEL_ID", default=0)
+GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
+GITHUB_REPOSITORY = env.str("GITHUB_REPOSITORY", default="")  # owner/name
+GITHUB_FEEDBACK_LABEL = env.str("GITHUB_FEEDBACK_LABEL", default="fast-mode feedback")
+GITHUB_DISCUSSION_CATEGORY = env.str("GITHUB_DISCUSSION_CATEGORY", default="")  # empty: discussions not taken
+GITHUB_TRACKING_ISSUE = env.int("GITHUB_TRACKING_ISSUE", default=0)
+GITHUB_TOKEN = env.str("GITHUB_TOKEN", default="")
+GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
+GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="")
+GITHUB_APP_INSTALLATION_ID = env.int("GITHUB_APP_INSTALLATION_ID", default=0)
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
+# Webhook bodies above this are refused (413) before they are read; GitHub caps payloads at 25 MB, the events we
+# take are a few kB, and the view reads the body into memory to check its signature.
+PITWALL_GITHUB_WEBHOOK_MAX_BYTES = env.int("PITWALL_GITHUB_WEBHOOK_MAX_BYTES", default=5 * 1024 * 1024)
+PITWALL_GITHUB_DELIVERY_RETENTION_DAYS = env.int("PITWALL_GITHUB_DELIVERY_RETENTION_DAYS", default=30)
+# Backfill: how far back the first run looks; a rate-limit wait longer than this ends the run (the next beat run
+# goes on from the same watermark); below this many remaining requests a run stops early.
+PITWALL_GITHUB_BACKFILL_INITIAL_DAYS = env.int("PITWALL_GITHUB_BACKFILL_INITIAL_DAYS", default=30)
+PITWALL_GITHUB_MAX_RATE_LIMIT_WAIT_SECONDS = env.float(
+    "PITWALL_GITHUB_MAX_RATE_LIMIT_WAIT_SECONDS", default=120.0
+)
+PITWALL_GITHUB_MIN_REMAINING_REQUESTS = env.int("PITWALL_GITHUB_MIN_REMAINING_REQUESTS", default=100)
+PITWALL_GITHUB_SECONDS_BETWEEN_REQUESTS = env.float("PITWALL_GITHUB_SECONDS_BETWEEN_REQUESTS", default=0.25)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Catches deliveries GitHub could not make (outage, our downtime): labelled issues and comments since.
+        "bots-github-backfill": {"task": "bots.github_backfill", "schedule": 30 * 60},
+        # Re-queues stored deliveries whose task was lost (broker down when they arrived).
+        "bots-github-requeue-deliveries": {"task": "bots.requeue_github_deliveries", "schedule": 5 * 60},
+        "bots-github-purge-deliveries": {"task": "bots.purge_github_deliveries", "schedule": 24 * 60 * 60},
+        # Publishes the rollout report when it changed (tracking-issue comment edited in place, Discord post).
+        "bots-publish-report": {"task": "bots.publish_report", "schedule": 6 * 60 * 60},
+    }
+)
+
+# --- Reports (reports app) -----------------------------------------------------------------------------------
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reports-daily-report": {"task": "reports.daily_report", "schedule": 24 * 60 * 60},
+        "reports-auto-rollout-tick": {"task": "reports.auto_rollout_tick", "schedule": 60 * 60},
+    }
+)
