@@ -98,7 +98,7 @@ def auto_policy_update(
 @transaction.atomic
 def auto_rollout_tick(*, feature: Feature) -> str:
     """One step of automatic mode: evaluate; pause on a failed guard; promote after N passes in a row."""
-    feature = Feature.objects.select_for_update().select_related("current_phase").get(pk=feature.pk)
+    feature = Feature.objects.select_for_update(of=("self",)).select_related("current_phase").get(pk=feature.pk)
     policy = AutoRolloutPolicy.objects.filter(feature=feature).first()
     if feature.current_phase is None or not feature.enabled:
         return "skipped"
