@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/pitwall
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup run test lint typecheck test-sqlite test-shim test-postgres bench
+.PHONY: setup run demo test lint typecheck test-sqlite test-shim test-postgres bench
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,15 @@ run: setup
 	mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py bootstrap --create-admin
+	@echo "For a living dashboard with a simulated community, run: make demo"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# make run plus a simulated community (clearly marked), so the dashboard has something to show.
+demo: setup
+	mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 $(PY) manage.py bootstrap --create-admin
+	DEBUG=1 $(PY) manage.py simulate_rollout --once
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # The whole test suite: lint, types, the service on SQLite, the shim.
