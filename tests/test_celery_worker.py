@@ -92,7 +92,8 @@ def test_worker__purges_expired_codes_in_shared_database(
     EnrollmentCode.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=30))
     fresh = services.enrollment_code_issue(enrollment=old.enrollment)
 
-    client = Celery("probe", broker=worker_broker, backend=worker_broker)
+    # Not the current app: later tests must keep running their tasks in process.
+    client = Celery("probe", broker=worker_broker, backend=worker_broker, set_as_current=False)
     result = client.send_task("rollout.purge_expired_enrollment_codes", queue=celery_worker_process)
     assert result.get(timeout=120) == 1
     assert not EnrollmentCode.objects.filter(pk=old.pk).exists()
