@@ -86,7 +86,7 @@ def test_worker__delivery_stored_task_lost__processed_once_by_worker(
     )
     assert receipt.delivery.outcome == DeliveryOutcome.PENDING
 
-    client = Celery("probe", broker=worker_broker, backend=worker_broker)
+    client = Celery("probe", broker=worker_broker, backend=worker_broker, set_as_current=False)
     for _ in range(2):  # the sweeper's re-queue, and a redelivery of the same message
         result = client.send_task("bots.process_github_delivery", args=[receipt.delivery.pk], queue=worker_queue,
                                   ignore_result=False)
