@@ -54,13 +54,13 @@ class FeaturePromoteApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class FeaturePromoteInput(serializers.Serializer[Any]):
         reason = serializers.CharField(max_length=2000)
         override_gate = serializers.BooleanField(default=False)
 
     @extend_schema(
         operation_id="feature_promote",
-        request=InputSerializer,
+        request=FeaturePromoteInput,
         responses={
             200: inline_serializer(
                 "Promoted",
@@ -72,7 +72,7 @@ class FeaturePromoteApi(APIView):
         },
     )
     def post(self, request: Request, key: str) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.FeaturePromoteInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         transition = services.feature_promote(
             feature=_feature(key),

@@ -61,7 +61,7 @@ class InstallationRegisterApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "installation_register"
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class InstallationRegisterInput(serializers.Serializer[Any]):
         class PlatformSerializer(serializers.Serializer[Any]):
             os = serializers.ChoiceField(choices=["linux", "macos", "windows", "other"], required=False)
             arch = serializers.RegexField(r"^[A-Za-z0-9_]{1,20}$", required=False)
@@ -71,7 +71,7 @@ class InstallationRegisterApi(APIView):
 
     @extend_schema(
         operation_id="installation_register",
-        request=InputSerializer,
+        request=InstallationRegisterInput,
         responses={
             201: inline_serializer(
                 "InstallationRegistered",
@@ -82,7 +82,7 @@ class InstallationRegisterApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InstallationRegisterInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         platform = serializer.validated_data.get("platform", {})
         installation, token = services.installation_register(
@@ -143,12 +143,12 @@ class InstallationLinkApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "installation_link"
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class InstallationLinkInput(serializers.Serializer[Any]):
         code = serializers.CharField(max_length=20)
 
     @extend_schema(
         operation_id="installation_link",
-        request=InputSerializer,
+        request=InstallationLinkInput,
         responses={
             200: inline_serializer(
                 "InstallationLinked",
@@ -159,7 +159,7 @@ class InstallationLinkApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.InstallationLinkInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         enrollment = services.installation_link(
             installation=request_installation(request), code=serializer.validated_data["code"]
@@ -175,7 +175,7 @@ class EnrollmentCreateApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "enrollment_create"
 
-    class InputSerializer(serializers.Serializer[Any]):
+    class EnrollmentCreateInput(serializers.Serializer[Any]):
         handle = serializers.RegexField(r"^[\w .@-]{1,80}$")
         ring = serializers.ChoiceField(choices=EnrollmentRing.choices, default=EnrollmentRing.BETA)
         consent = serializers.BooleanField()
@@ -187,7 +187,7 @@ class EnrollmentCreateApi(APIView):
 
     @extend_schema(
         operation_id="enrollment_create",
-        request=InputSerializer,
+        request=EnrollmentCreateInput,
         responses={
             201: inline_serializer(
                 "EnrollmentCreated",
@@ -203,7 +203,7 @@ class EnrollmentCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.EnrollmentCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         participant = services.participant_upsert(handle=data["handle"].strip())
