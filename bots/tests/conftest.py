@@ -3,7 +3,6 @@
 import itertools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +39,6 @@ def bots_settings(settings: Any) -> Any:
     settings.DISCORD_REPORT_CHANNEL_ID = 0
     settings.DISCORD_FEEDBACK_CHANNEL_ID = 0
     return settings
-
-
-@dataclass(frozen=True)
-class _NeutralScore:
-    label: str = "neutral"
-    score: float = 0.0
-    topics: tuple[str, ...] = ("other",)
-    scorer_version: str = "bots-tests"
-    cleaned: str = ""
-
-
-@pytest.fixture(autouse=True)
-def _stub_scorer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Feedback stored here may be scored on commit (tasks run eagerly): a fixed scorer keeps these tests about
-    the bots, whatever the feedback app's scorer does."""
-    import feedback.scoring as scoring
-
-    monkeypatch.setattr(scoring, "score_text", lambda text: _NeutralScore(cleaned=text), raising=False)
-    monkeypatch.setattr(scoring, "SCORER_VERSION", "bots-tests", raising=False)
 
 
 @pytest.fixture
