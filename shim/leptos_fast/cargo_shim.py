@@ -1,10 +1,12 @@
 """`cargo-leptos`, the shim: cargo runs `cargo-leptos leptos dev --fast`, the shim runs the real binary.
 
-This is the hot path of every build, so it imports only `os` and `sys` (and `re`, which the console script
-loads anyway) until it knows more work is needed. When telemetry is off (the default) the shim replaces
-itself with the real binary (exec): stdin, stdout, colours, exit status and signals are then exactly the real
-binary's. With consent it runs the real binary as a child to measure it (see runner.py), and after the build
-a detached process uploads what was measured. The shim itself never touches the network."""
+This is the hot path of every build, so until the real binary runs it imports only `os`, `sys` and a few
+small modules of its own (no `re`, `json`, `signal` or `subprocess`). When telemetry is off (the default)
+the shim replaces itself with the real binary (exec): stdin, stdout, colours, exit status and signals are
+then exactly the real binary's. With consent it runs the real binary as a child to measure it (see
+runner.py); when the child exits, a forked, detached copy of the shim records the last event, queues it and
+uploads what is queued, while the shim leaves at once with the child's status. The shim itself never touches
+the network."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
+    from .logparse import Tracker
     from .paths import Paths
 
 MEASURED = ("build", "watch", "serve", "test", "end-to-end")
@@ -220,6 +223,104 @@ def _project_dir(invocation: Invocation) -> str:
     return os.getcwd()
 
 
+class _Recorder:
+    """The log tracker and what it emits. Built when the runner first needs it (see runner.run), and the event
+    machinery (JSON, tool versions, the queue) only at the first event: none of it delays the real binary."""
+
+    def __init__(
+        self,
+        *,
+        real: str,
+        env: dict[str, str],
+        invocation: Invocation,
+        paths: Paths,
+        fast_settings: Any,
+        variant: str | None,
+        send: bool,
+        debug: bool,
+        start: float,
+        wall_offset: float,
+        incremental: bool,
+    ) -> None:
+        self.real = real
+        self.env = env
+        self.invocation = invocation
+        self.paths = paths
+        self.fast_settings = fast_settings
+        self.variant = variant
+        self.send = send
+        self.debug = debug
+        self.start = start
+        self.wall_offset = wall_offset
+        self.incremental = incremental
+        self.tracker: Tracker | None = None
+        self.context: Any = None
+
+    def _tracker(self) -> Tracker:
+        if self.tracker is None:
+            from . import logparse
+
+            self.tracker = logparse.Tracker(
+                str(self.invocation.command),
+                self.start,
+                self.emit,
+                incremental=self.incremental,
+                wall_offset=self.wall_offset,
+            )
+        return self.tracker
+
+    def setup(self) -> tuple[Any, Any]:
+        from . import logparse
+
+        tracker = self._tracker()
+        hide_verbose = not self.invocation.user_verbose
+
+        def on_line(now: float, text: str) -> bool:
+            tracker.feed(now, text)
+            return hide_verbose and logparse.is_verbose_only(text)
+
+        def on_tick(now: float) -> float | None:
+            tracker.tick(now)
+            return tracker.next_deadline()
+
+        return on_line, on_tick
+
+    def emit(self, measurement: dict[str, Any]) -> None:
+        try:
+            from . import envfacts, spool, state
+            from .events import EventContext
+
+            invocation = self.invocation
+            if self.context is None:
+                self.context = EventContext(
+                    command=str(invocation.command),
+                    mode="fast" if invocation.fast else "normal",
+                    variant=self.variant,
+                    profile="release" if invocation.release else "dev",
+                )
+            context = self.context
+            if not context.env:
+                context.env = envfacts.collect(
+                    self.paths,
+                    real=self.real,
+                    project_dir=_project_dir(invocation),
+                    env=self.env,
+                    linker=self.fast_settings.linker() if self.fast_settings else None,
+                )
+            event = context.make(measurement)
+            if self.debug:
+                import json
+
+                sys.stderr.write("leptos-fast telemetry (debug, not sent): " + json.dumps(event) + "\n")
+            elif self.send:
+                spool.append(self.paths, [event], require=state.consent_file(self.paths))
+        except Exception as error:
+            _say(f"could not record a build event ({type(error).__name__})")
+
+    def finish(self, now: float, outcome: str) -> None:
+        self._tracker().finish(now, outcome)
+
+
 def _measure(
     real: str,
     args: list[str],
@@ -234,67 +335,29 @@ def _measure(
 ) -> int:
     import time
 
-    from . import runner
+    from . import privacy, runner
 
     start = time.monotonic()
     wall_offset = time.time() - start
-    incremental = _target_is_warm(invocation, env)
-    trackers = []
-
-    def setup() -> tuple[Any, Any]:
-        """Build the tracker once the real binary runs: nothing here delays its start."""
-        from . import envfacts, logparse, privacy, spool
-        from .events import EventContext
-
-        context = EventContext(
-            command=str(invocation.command),
-            mode="fast" if invocation.fast else "normal",
-            variant=variant,
-            profile="release" if invocation.release else "dev",
-        )
-        debug = privacy.telemetry_debug(env)
-        hide_verbose = not invocation.user_verbose
-
-        def emit(measurement: dict[str, Any]) -> None:
-            try:
-                if not context.env:
-                    context.env = envfacts.collect(
-                        paths,
-                        real=real,
-                        project_dir=_project_dir(invocation),
-                        env=env,
-                        linker=fast_settings.linker() if fast_settings else None,
-                    )
-                event = context.make(measurement)
-                if debug:
-                    import json
-
-                    sys.stderr.write("leptos-fast telemetry (debug, not sent): " + json.dumps(event) + "\n")
-                elif send:
-                    spool.append(paths, [event])
-            except Exception as error:
-                _say(f"could not record a build event ({type(error).__name__})")
-
-        tracker = logparse.Tracker(
-            str(invocation.command), start, emit, incremental=incremental, wall_offset=wall_offset
-        )
-        trackers.append(tracker)
-
-        def on_line(now: float, text: str) -> bool:
-            tracker.feed(now, text)
-            return hide_verbose and logparse.is_verbose_only(text)
-
-        def on_tick(now: float) -> float | None:
-            tracker.tick(now)
-            return tracker.next_deadline()
-
-        return on_line, on_tick
-
+    recorder = _Recorder(
+        real=real,
+        env=env,
+        invocation=invocation,
+        paths=paths,
+        fast_settings=fast_settings,
+        variant=variant,
+        send=send,
+        debug=privacy.telemetry_debug(env),
+        start=start,
+        wall_offset=wall_offset,
+        incremental=_target_is_warm(invocation, env),
+    )
     try:
-        code, stopped = runner.run(real, args, env, setup)
+        code, stopped = runner.run(real, args, env, recorder.setup)
     except OSError as error:
         _say(f"could not run {real}: {error.strerror}")
         return 126
+    ended = time.monotonic()
     outcome = (
         "success"
         if code == 0
@@ -302,15 +365,88 @@ def _measure(
         if (stopped or code < 0 or code in (130, 143))
         else "failure"
     )
-    for tracker in trackers:
-        tracker.finish(time.monotonic(), outcome)
+    # What is left (the last event, the queue, the sender) is no business of the user's: a detached copy
+    # of this process does it and the shim leaves now with the real binary's status. Where there is no fork
+    # (Windows), and for the debug output (it goes to the terminal), it is done here first.
+    background, mark = _fork_detached(paths) if send else (None, None)
+    if background:  # the parent
+        if code < 0:
+            _die_like(-code)
+        # stdio is flushed. Tearing the interpreter down would touch most of its memory, now shared
+        # copy-on-write with the copy, and cost more than everything else the shim does: skip it.
+        os._exit(code)
+    try:
+        recorder.finish(ended, outcome)
+        if mark is not None:
+            os.close(mark)  # the last event is queued (or dropped): readers of the queue may go on
+        _after_build(paths, env, send=send, refresh=refresh, in_background=background == 0)
+    finally:
+        if background == 0:
+            os._exit(0)
+    return _leave(code)
+
+
+def _fork_detached(paths: Paths) -> tuple[int | None, int | None]:
+    """Fork a copy that carries on detached. Returns (pid, None) in the parent, (0, mark) in the copy,
+    (None, None) where fork is missing or fails. The copy has its own session, a lower priority and
+    /dev/null for stdio, so it never holds the terminal nor the pipes of whoever waits for the shim. `mark`
+    is the queue's `pending_writer` mark, taken before the fork so that it is held from before the parent
+    leaves: the copy closes it once the last event is written."""
+    if not hasattr(os, "fork"):
+        return None, None
     from . import spool
 
-    if send and (refresh or spool.has_events(paths)):
-        from .launch import sender_wanted, spawn_sender
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()  # or the copy would write it a second time
+        except (OSError, ValueError):
+            pass
+    mark = spool.pending_writer(paths)
+    try:
+        pid = os.fork()
+    except OSError:
+        pid = None
+    if pid != 0:  # the parent (or no copy): the copy, if any, holds the mark now
+        if mark is not None:
+            os.close(mark)
+        return pid, None
+    try:
+        os.setsid()  # never a process group leader (a fresh fork): cannot fail
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        if null > 2:
+            os.close(null)
+    except OSError:
+        pass
+    try:
+        os.nice(10)  # background work: the user's own processes go first
+    except OSError:
+        pass
+    return 0, mark
 
-        if sender_wanted(paths.state_dir, refresh=refresh):
-            spawn_sender(env)
+
+def _after_build(
+    paths: Paths, env: dict[str, str], *, send: bool, refresh: bool, in_background: bool
+) -> None:
+    """Start the sender when it has something to do (queued events, or a stale flag snapshot)."""
+    from . import spool
+
+    if not send or not (refresh or spool.has_events(paths)):
+        return
+    from .launch import sender_wanted, spawn_sender
+
+    if not sender_wanted(paths.state_dir, refresh=refresh):
+        return
+    if in_background:  # already detached: be the sender rather than start one more interpreter
+        from . import sender
+
+        sender.main([])
+    else:
+        spawn_sender(env)
+
+
+def _leave(code: int) -> int:
     if code < 0:
         _die_like(-code)
     return code
@@ -318,11 +454,11 @@ def _measure(
 
 def _die_like(signum: int) -> None:
     """Leave the way the child did, so the shell sees the same signal status."""
-    import signal
+    import _signal
 
     sys.stdout.flush()
     sys.stderr.flush()
-    signal.signal(signum, signal.SIG_DFL)
+    _signal.signal(signum, _signal.SIG_DFL)
     os.kill(os.getpid(), signum)
     sys.exit(128 + signum)
 

@@ -67,6 +67,10 @@ class Paths:
         return os.path.join(self.state_dir, "spool.lock")
 
     @property
+    def spool_pending(self) -> str:
+        return os.path.join(self.state_dir, "spool.pending")
+
+    @property
     def sender_lock(self) -> str:
         return os.path.join(self.state_dir, "sender.lock")
 

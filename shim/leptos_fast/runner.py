@@ -5,7 +5,12 @@ except whole lines that `on_line` asks to drop (those the shim's own `-v` added)
 terminal the child gets a pseudo-terminal as its stderr, so it still sees a terminal and keeps its colours
 and progress bars. Ctrl-C reaches the child from the terminal directly (same process group); SIGTERM and
 SIGHUP sent to the shim are forwarded, so the dev server shuts down gracefully; the shim then leaves with the
-child's status."""
+child's status.
+
+Nothing is prepared before the child starts: the line handlers (and the log parser with them) are built at the
+first output, so a command that ends at once without output never pays for them; and besides `os` and `time`
+this module imports only C modules (`_signal` and `select`: `signal` itself would pull in `enum`). The child's
+exit wakes the pump at once (SIGCHLD), so the shim leaves as soon as the output is read to the end."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from typing import Any, Callable
 
     OnLine = Callable[[float, str], bool]
     OnTick = Callable[[float], "float | None"]
@@ -29,7 +34,7 @@ class _Stream:
     """Bytes from the child to our stderr, split into lines for the parser without delaying them."""
 
     def __init__(self, on_line: OnLine) -> None:
-        from .logparse import clean
+        from .logparse import clean  # imports `re`: only once there is output
 
         self.clean = clean
         self.on_line = on_line
@@ -89,8 +94,9 @@ class _Stream:
 def run(real: str, args: list[str], env: dict[str, str], setup: Setup) -> tuple[int, bool]:
     """Run the real binary; return (exit code, negative for a signal; whether the shim was asked to stop).
 
-    `setup` builds the line and tick handlers; it is called once the child runs, so that preparing them never
-    delays the build's start (the child's output waits in the pipe meanwhile).
+    `setup` builds the line and tick handlers. It is called once, at the child's first output (which waits
+    in the pipe meanwhile), and never if there is none: preparing the handlers never delays the build's
+    start, nor a command that ends at once.
     """
     if hasattr(os, "posix_spawn") and hasattr(os, "WNOHANG"):
         return _run_posix(real, args, env, setup)
@@ -133,17 +139,17 @@ def _terminal_sends_sigint() -> bool:
 
 
 def _run_posix(real: str, args: list[str], env: dict[str, str], setup: Setup) -> tuple[int, bool]:
+    import _signal  # type: ignore[import-not-found]
     import select
-    import signal
 
     pty_pair = _open_pty() if os.isatty(2) else None
     read_fd, write_fd = pty_pair if pty_pair else os.pipe()
-    child = {"pid": 0, "done": False, "stopped": False}
+    child = {"pid": 0, "done": False, "stopped": False, "slave": write_fd if pty_pair else -1}
     from_terminal = _terminal_sends_sigint()
 
     def forward(signum: int, _frame: object) -> None:
         child["stopped"] = True
-        if signum == signal.SIGINT and from_terminal:
+        if signum == _signal.SIGINT and from_terminal:
             return
         if child["pid"] and not child["done"]:
             try:
@@ -152,15 +158,23 @@ def _run_posix(real: str, args: list[str], env: dict[str, str], setup: Setup) ->
                 pass
 
     def resize(_signum: int, _frame: object) -> None:
-        _copy_winsize(2, write_fd if pty_pair else 2)
+        _copy_winsize(2, child["slave"] if child["slave"] >= 0 else read_fd)
 
-    handled = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-    previous = {signum: signal.signal(signum, forward) for signum in handled}
+    def exited(_signum: int, _frame: object) -> None:
+        pass  # the wake-up descriptor below is what wakes the pump
+
+    # The child's exit must wake the pump at once: with a terminal, our copy of its other side stays open
+    # (so no end of file), and a grandchild may hold a pipe. The C handler writes to `wake` on SIGCHLD.
+    wake = _wake_pipe(_signal)
+    handled = [_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP]
+    previous = {signum: _signal.signal(signum, forward) for signum in handled}
+    if wake is not None:
+        previous[_signal.SIGCHLD] = _signal.signal(_signal.SIGCHLD, exited)
     if pty_pair:
-        previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, resize)
-    reset = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGWINCH, signal.SIGPIPE]
-    if hasattr(signal, "SIGXFSZ"):
-        reset.append(signal.SIGXFSZ)
+        previous[_signal.SIGWINCH] = _signal.signal(_signal.SIGWINCH, resize)
+    reset = [_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGWINCH, _signal.SIGPIPE]
+    if hasattr(_signal, "SIGXFSZ"):
+        reset.append(_signal.SIGXFSZ)
     try:
         try:
             child["pid"] = os.posix_spawn(
@@ -169,36 +183,83 @@ def _run_posix(real: str, args: list[str], env: dict[str, str], setup: Setup) ->
         finally:
             if not pty_pair:
                 os.close(write_fd)
-        on_line, on_tick = setup()
-        status = _pump(child, read_fd, _Stream(on_line), on_tick, select.select)
+        status = _pump(child, read_fd, wake[0] if wake else -1, _Lazy(setup), select.select)
     finally:
-        if pty_pair:
-            os.close(write_fd)
+        if child["slave"] >= 0:
+            os.close(child["slave"])
         os.close(read_fd)
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            _signal.signal(signum, handler)
+        if wake is not None:
+            _signal.set_wakeup_fd(wake[2])
+            os.close(wake[0])
+            os.close(wake[1])
     return os.waitstatus_to_exitcode(status), bool(child["stopped"])
 
 
-def _pump(
-    child: dict[str, int], read_fd: int, stream: _Stream, on_tick: OnTick, wait: Callable[..., object]
-) -> int:
-    """Read until the child has exited and its stream is drained; return the raw wait status."""
+def _wake_pipe(_signal: Any) -> tuple[int, int, int] | None:
+    """(read end, write end, previous wake-up fd) of a pipe the C signal handler writes to; None if the
+    wake-up descriptor cannot be set (not the main thread): the pump then notices the exit within a second."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    try:
+        previous = _signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    except ValueError:
+        os.close(wake_r)
+        os.close(wake_w)
+        return None
+    return wake_r, wake_w, previous
+
+
+class _Lazy:
+    """The stream and the tick handler, built by `setup` when first needed."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup: Setup | None = setup
+        self.stream: _Stream | None = None
+        self.on_tick: OnTick | None = None
+
+    def build(self) -> _Stream:
+        if self.stream is None:
+            assert self.setup is not None
+            on_line, self.on_tick = self.setup()
+            self.setup = None
+            self.stream = _Stream(on_line)
+        return self.stream
+
+
+def _pump(child: dict[str, int], read_fd: int, wake_fd: int, lazy: _Lazy, wait: Callable[..., Any]) -> int:
+    """Read until the child has exited and its stream is drained; return the raw wait status.
+
+    After the exit, what the child wrote is read to the end: our copy of a pseudo-terminal's other side is
+    closed so that the last read ends with EIO; a stream still held open by a grandchild is read while it
+    keeps talking, at most DRAIN_AFTER_EXIT seconds."""
     pid = child["pid"]
+    watched = [read_fd] if wake_fd < 0 else [read_fd, wake_fd]
     status: int | None = None
     drain_until = 0.0
     while True:
         now = time.monotonic()
+        exited = status is not None
+        stream = lazy.stream
         timeout = 1.0
-        deadline = on_tick(now)
+        deadline = lazy.on_tick(now) if lazy.on_tick is not None else None
         if deadline is not None:
             timeout = min(timeout, max(0.0, deadline - now))
-        if stream.has_unshown():
+        if stream is not None and stream.has_unshown():
             timeout = min(timeout, PARTIAL_HOLD)
-        if status is not None:
+        if exited:
             timeout = min(timeout, max(0.0, drain_until - now))
-        ready = wait([read_fd], [], [], timeout)[0]  # type: ignore[index]
+        readable = wait(watched, [], [], timeout)[0]
         now = time.monotonic()
+        if wake_fd in readable:
+            try:
+                while os.read(wake_fd, 512):
+                    pass
+            except OSError:  # drained (EAGAIN)
+                pass
+        ready = read_fd in readable
         eof = False
         if ready:
             try:
@@ -206,10 +267,10 @@ def _pump(
             except OSError:  # EIO: every holder of the pty's other side has closed it
                 data = b""
             if data:
-                stream.take(data, now)
+                lazy.build().take(data, now)
             else:
                 eof = True
-        elif stream.has_unshown():
+        elif stream is not None and stream.has_unshown():
             stream.flush_partial()
         if status is None:
             done, raw = os.waitpid(pid, os.WNOHANG)
@@ -217,9 +278,13 @@ def _pump(
                 status = raw
                 child["done"] = True
                 drain_until = now + DRAIN_AFTER_EXIT
-        if eof or (status is not None and (not ready or now >= drain_until)):
+                if child.get("slave", -1) >= 0:
+                    os.close(child["slave"])  # the pty's other side: EIO once all it got was read
+                    child["slave"] = -1
+        if eof or (exited and (not readable or now >= drain_until)):  # not even a wake-up: quiet
             break
-    stream.close(time.monotonic())
+    if lazy.stream is not None:
+        lazy.stream.close(time.monotonic())
     if status is None:
         status = os.waitpid(pid, 0)[1]
         child["done"] = True

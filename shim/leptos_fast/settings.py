@@ -10,7 +10,6 @@ unknown ones)."""
 from __future__ import annotations
 
 import os
-import re
 import time
 
 from .paths import Paths, read_bytes, write_atomic
@@ -49,11 +48,13 @@ PROFILE_ENV = {
     "split-debuginfo": "CARGO_PROFILE_DEV_SPLIT_DEBUGINFO",
 }
 _DEBUG_WORDS = ("none", "line-directives-only", "line-tables-only", "limited", "full")
-_ENV_NAME = r"CARGO_[A-Z0-9_]{1,100}"  # patterns are compiled on use: settings load on every --fast start
+# `re` is imported where a pattern is used: the built-in settings (and an empty list) need none, and this
+# module loads on every --fast start.
+_ENV_NAME = r"CARGO_[A-Z0-9_]{1,100}"
 _ENV_DENIED = ("CARGO_HOME", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR")
 _CARGO_ARG = r"--config=profile\.dev\.[A-Za-z0-9_.\-]{1,100}=[^\s]{1,200}"
 _FORBIDDEN = r"(?i)rustflags|panic"
-_VARIANT = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
+_VARIANT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 class InvalidPayload(ValueError):
@@ -98,6 +99,8 @@ class FastSettings:
 
     def linker(self) -> str | None:
         """The linker named in the host flags (`mold`, `lld`, ...), never a path."""
+        import re
+
         for flag in self.host_rustflags:
             found = re.search(r"fuse-ld=(?:.*/)?([A-Za-z0-9_.\-]+)", flag) or re.search(
                 r"linker=(?:.*[/\\])?([A-Za-z0-9_.\-]+)", flag
@@ -136,10 +139,17 @@ def _profile_value(key: str, value: object) -> str | None:
     raise InvalidPayload(f"bad value for profile.{key}: {value!r}")
 
 
+def _valid_variant(name: str) -> bool:
+    """`[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`, without `re`."""
+    return 0 < len(name) <= 64 and name[0] not in "_.-" and all(char in _VARIANT_CHARS for char in name)
+
+
 def _string_list(payload: Mapping[str, Any], key: str, pattern: str | None) -> list[str]:
     value = payload.get(key, [])
     if not isinstance(value, list) or len(value) > 32:
         raise InvalidPayload(f"{key} must be a list of at most 32 strings")
+    if value:
+        import re
     for item in value:
         if not isinstance(item, str) or not item or len(item) > 256 or any(c.isspace() for c in item):
             raise InvalidPayload(f"{key}: bad entry {item!r}")
@@ -166,7 +176,7 @@ def validate(payload: object, *, variant: str, source: str) -> FastSettings:
         raise InvalidPayload(f"unknown keys {sorted(unknown)}")
     if payload.get("schema") != SCHEMA:
         raise InvalidPayload(f"unsupported schema {payload.get('schema')!r}")
-    if not re.fullmatch(_VARIANT, variant):
+    if not _valid_variant(variant):
         raise InvalidPayload(f"bad variant name {variant!r}")
     raw_profile = payload.get("profile", {})
     if not isinstance(raw_profile, dict):
@@ -180,6 +190,8 @@ def validate(payload: object, *, variant: str, source: str) -> FastSettings:
     if not isinstance(raw_env, dict) or len(raw_env) > 32:
         raise InvalidPayload("env must be an object of at most 32 entries")
     env: dict[str, str] = {}
+    if raw_env:
+        import re
     for name, value in raw_env.items():
         if not isinstance(name, str) or not re.fullmatch(_ENV_NAME, name) or name in _ENV_DENIED:
             raise InvalidPayload(f"env: refused name {name!r}")
@@ -256,6 +268,8 @@ def host_triple(paths: Paths, env: Mapping[str, str]) -> str | None:
         ).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
         return None
+    import re
+
     found = re.search(r"^host:\s*(\S+)", output, re.MULTILINE)
     if not found:
         return None
@@ -267,6 +281,8 @@ def host_triple(paths: Paths, env: Mapping[str, str]) -> str | None:
 
 
 def target_rustflags_var(triple: str) -> str:
+    import re
+
     return "CARGO_TARGET_" + re.sub(r"[^A-Za-z0-9]", "_", triple).upper() + "_RUSTFLAGS"
 
 

@@ -2,11 +2,16 @@
 
 Events are appended as they happen (so a killed shim loses nothing it had measured) and removed only after
 the service acknowledged them, so a killed sender loses nothing either; re-sending is harmless because the
-service is idempotent by `event_id`. The queue keeps at most 14 days and 5,000 events (TELEMETRY.md)."""
+service is idempotent by `event_id`. The queue keeps at most 14 days and 5,000 events (TELEMETRY.md).
+
+After a build the shim leaves at once and a detached process of its own writes the build's event (see
+cargo_shim.py). That process holds a shared lock on `spool.pending` from before the shim exits until the
+event is written, and `read` first waits for every such writer: whoever looks at the queue right after a
+build sees the build's event. That process writes only while the consent file exists, checked under the
+queue's lock, so an event on its way when `telemetry off` runs is dropped, not left behind."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
 MAX_EVENTS = 5000
 MAX_AGE_SECONDS = 14 * 86_400
 PRUNE_ABOVE_BYTES = 2 << 20
+PENDING_WAIT_SECONDS = 30.0  # a writer probes tool versions (time-limited) before writing: wait that long
 
 
 class FileLock:
@@ -68,14 +74,72 @@ class FileLock:
 
 
 def encode(event: dict[str, Any]) -> bytes:
+    import json  # not at the top: the shim takes the `pending_writer` mark before it needs any JSON
+
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
 
 
-def append(paths: Paths, events: Iterable[dict[str, Any]]) -> None:
+def pending_writer(paths: Paths) -> int | None:
+    """Mark an event as on its way to the queue: `read` waits until the mark is gone.
+
+    Returns a descriptor holding a shared lock on `spool.pending` (None where there is no flock, or on
+    error). The mark lasts until every copy of the descriptor is closed: take it before forking the process
+    that writes, and close it there once the event is written (closing the parent's copy keeps the mark)."""
+    if sys.platform == "win32":
+        return None
+    import fcntl
+
+    try:
+        ensure_dir(paths.state_dir)
+        fd = os.open(paths.spool_pending, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # only an exclusive holder can delay this: a reader, for an instant
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def wait_for_writers(paths: Paths, timeout: float = PENDING_WAIT_SECONDS) -> bool:
+    """Wait until no event is on its way (see `pending_writer`); False if one still was after `timeout`."""
+    if sys.platform == "win32":
+        return True
+    import fcntl
+
+    try:
+        fd = os.open(paths.spool_pending, os.O_RDWR)
+    except OSError:
+        return True  # no mark was ever made here
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the close below at once
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(0.05, pause * 2)
+            except OSError:
+                return True
+    finally:
+        os.close(fd)
+
+
+def append(paths: Paths, events: Iterable[dict[str, Any]], *, require: str | None = None) -> None:
+    """Add events to the queue. With `require` (the consent file), only while that file exists, checked
+    under the lock: consent withdrawn meanwhile (`telemetry off` removes it, then clears the queue under
+    the same lock) means the events are dropped, never left behind."""
     data = b"".join(encode(event) for event in events)
     if not data:
         return
     with FileLock(paths.spool_lock):
+        if require is not None and not os.path.exists(require):
+            return
         with open(paths.spool_file, "ab") as handle:
             if handle.tell() > 0:
                 # a writer killed mid-line must not glue its half line to ours
@@ -106,6 +170,8 @@ def prune(events: list[dict[str, Any]], now: float | None = None) -> list[dict[s
 
 
 def _read_unlocked(paths: Paths) -> list[dict[str, Any]]:
+    import json
+
     try:
         with open(paths.spool_file, "rb") as handle:
             raw = handle.read()
@@ -130,7 +196,8 @@ def _rewrite(paths: Paths, events: list[dict[str, Any]]) -> None:
 
 
 def read(paths: Paths) -> list[dict[str, Any]]:
-    """The queued events, oldest first, pruned as the sender would."""
+    """The queued events, oldest first, pruned as the sender would (after events on their way arrived)."""
+    wait_for_writers(paths)
     with FileLock(paths.spool_lock):
         return prune(_read_unlocked(paths))
 

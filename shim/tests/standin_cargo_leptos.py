@@ -78,6 +78,8 @@ def main() -> int:
     if os.environ.get("STANDIN_WAIT") == "1":
         while True:
             signal.pause()
+    record["exit_at"] = time.time()
+    save()
     return int(os.environ.get("STANDIN_EXIT", "0"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import signal
 import subprocess
 import termios
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, make_executable, shim_env, wait_for
+
+from leptos_fast import spool
+from leptos_fast.paths import Paths
 
 pytestmark = pytest.mark.e2e
 
@@ -195,6 +199,47 @@ def test_ctrl_c_in_a_terminal__delivered_once__same_exit_status(env, project, se
     assert seen["isatty"] == [True, True, True]  # colours stay on: stderr is still a terminal
 
 
+def test_measured_in_a_terminal__output_read_to_the_end__shim_leaves_with_the_binary(
+    env, project, service, installed
+):
+    opt_in(installed, env, service)
+    env["LEPTOS_FAST_SERVER_URL"] = "http://127.0.0.1:9"
+    env["STANDIN_LOG"] = str(FIXTURES / "build_ok.log")
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [str(installed / "cargo-leptos"), "leptos", "build"],
+        env=env,
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    output = bytearray()
+    try:
+        while True:  # drain the terminal until every holder of its other side is gone
+            if select.select([master], [], [], 0.05)[0]:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO
+                    break
+                if not chunk:
+                    break
+                output.extend(chunk)
+            if process.poll() is not None and not select.select([master], [], [], 0.2)[0]:
+                break
+        assert process.wait(30) == 0
+        exited_at = time.time()
+    finally:
+        process.kill()
+        os.close(master)
+    last = (FIXTURES / "build_ok.log").read_text().splitlines()[-1].split(" ", 1)[1]
+    assert last.encode() in bytes(output)  # nothing lost when the pty's other side is closed
+    # the exit of the real binary wakes the shim at once (it used to notice only after a 1 s poll)
+    assert exited_at - record(env)["exit_at"] < 0.5
+
+
 def test_server_down_or_hanging__build_unaffected(env, project, service, installed):
     opt_in(installed, env, service)
     for url, script in (("http://127.0.0.1:9", None), (service.url, ["hang"] * 5)):
@@ -218,3 +263,77 @@ def test_recursion_guard__no_real_binary_or_loops(installed, home, project, tmp_
     env = shim_env(home, installed, loop)
     done = cargo(["build"], env, project)
     assert done.returncode == 127 and b"keeps finding the shim" in done.stderr
+
+
+def blocked_rustc(tmp_path: Path) -> tuple[Path, Path]:
+    """A `rustc` whose `-V` answers only once the returned release file exists (at most 60 s)."""
+    release = tmp_path / "release-rustc"
+    rustc = make_executable(
+        tmp_path / "slow-rustc",
+        f'#!/bin/sh\ni=0\nwhile [ ! -e "{release}" ] && [ $i -lt 6000 ]; do sleep 0.01; i=$((i+1)); done\n'
+        'echo "rustc 1.80.0 (051478957 2024-07-21)"\n',
+    )
+    return rustc, release
+
+
+def pending_mark_held(home: Path) -> bool:
+    fd = os.open(home / "state" / "spool.pending", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def test_measured__shim_leaves_before_the_post_build_work__event_queued_once(
+    env, project, service, installed, home, tmp_path
+):
+    opt_in(installed, env, service)
+    env["LEPTOS_FAST_SERVER_URL"] = "http://127.0.0.1:9"  # the upload fails: the event stays queued
+    rustc, release = blocked_rustc(tmp_path)
+    env["RUSTC"] = str(rustc)  # probing the tool versions (no cache yet) blocks until released
+    try:
+        # pipes for stdout and stderr: run() returns only once nobody holds them any more
+        done = subprocess.run(
+            [str(installed / "cargo-leptos"), "leptos", "build"],
+            env=env,
+            cwd=project,
+            capture_output=True,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        assert b"stdout line from cargo-leptos" in done.stdout
+        assert pending_mark_held(home)  # the detached copy is still probing; the event is on its way
+    finally:
+        release.touch()
+    events = spool.read(Paths(env))  # waits for the event on its way
+    assert [(e["kind"], e["command"], e["outcome"]) for e in events] == [("build", "build", "success")]
+    assert events[0]["env"]["rustc_version"] == "1.80.0"
+    assert not pending_mark_held(home)
+
+
+def test_telemetry_off_while_an_event_is_on_its_way__never_queued(
+    env, project, service, installed, home, tmp_path
+):
+    opt_in(installed, env, service)
+    env["LEPTOS_FAST_SERVER_URL"] = "http://127.0.0.1:9"
+    rustc, release = blocked_rustc(tmp_path)
+    env["RUSTC"] = str(rustc)
+    try:
+        done = subprocess.run(
+            [str(installed / "cargo-leptos"), "leptos", "build"],
+            env=env,
+            cwd=project,
+            capture_output=True,
+            timeout=30,
+        )
+        assert done.returncode == 0 and pending_mark_held(home)
+        off = subprocess.run(
+            [str(installed / "leptos-fast"), "telemetry", "off"], env=env, capture_output=True, timeout=30
+        )
+        assert off.returncode == 0, off.stderr
+    finally:
+        release.touch()
+    assert spool.read(Paths(env)) == []

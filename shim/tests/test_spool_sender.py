@@ -66,6 +66,27 @@ def test_spool__torn_line_from_killed_writer__skipped_and_not_glued(paths):
     assert len(spool.read(paths)) == 2
 
 
+def test_spool__read_waits_for_an_event_on_its_way(paths):
+    mark = spool.pending_writer(paths)
+    assert mark is not None
+    try:
+        assert not spool.wait_for_writers(paths, timeout=0.05)
+        spool.append(paths, make_events(1))  # the writer holding the mark is not held up by it
+    finally:
+        os.close(mark)
+    assert spool.wait_for_writers(paths, timeout=0.05)
+    assert len(spool.read(paths)) == 1
+
+
+def test_spool__append_with_require__dropped_once_the_file_is_gone(paths, tmp_path):
+    consent = tmp_path / "consent"
+    consent.write_text("yes")
+    spool.append(paths, make_events(1), require=str(consent))
+    consent.unlink()
+    spool.append(paths, make_events(1), require=str(consent))
+    assert len(spool.read(paths)) == 1
+
+
 def test_spool__keeps_14_days_and_5000_events(paths):
     old = make_events(2, age=15 * 86400)
     recent = make_events(3)
