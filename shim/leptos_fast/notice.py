@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-TELEMETRY_DOC_URL = "https://github.com/leptos-rs/pitwall/blob/main/docs/telemetry.md"
+# Served by the service itself (docs/telemetry.md of this repo, at /docs/telemetry/).
+TELEMETRY_DOC_URL = "https://pitwall.leptos.dev/docs/telemetry/"
 
 SHORT_NOTICE = f"""\
 leptos-fast: telemetry is off, and nothing is sent unless you turn it on (`leptos-fast telemetry on`).
