@@ -71,3 +71,76 @@ def staff_client(db: Any) -> Any:
     client.force_login(user)
     client.user = user  # type: ignore[attr-defined]
     return client
+
+
+# --- a real Celery worker on Redis (CI: `make test-postgres`) ---------------------------------------------------
+
+
+@pytest.fixture
+def worker_broker() -> str:
+    """The Redis URL for worker tests; they skip without one, and on SQLite, whose test database is in memory."""
+    import os
+
+    from django.db import connection
+
+    broker = os.environ.get("PITWALL_TEST_CELERY_BROKER", "")
+    if not broker:
+        pytest.skip("set PITWALL_TEST_CELERY_BROKER=redis://127.0.0.1:6379/15 (make test-postgres does)")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process cannot open SQLite's in-memory test database; runs on PostgreSQL")
+    return broker
+
+
+@pytest.fixture
+def celery_worker_env() -> dict[str, str]:
+    """Extra environment for the worker process; a test module overrides it when its tasks need settings."""
+    return {}
+
+
+@pytest.fixture
+def worker_queue(worker_broker: str, celery_worker_env: dict[str, str], transactional_db: Any) -> Iterator[str]:
+    """A solo worker consuming one fresh queue of the test database, so runs and leftovers never meet."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+        f"/{db['NAME']}"
+    )
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": worker_broker,
+           "CELERY_RESULT_BACKEND": worker_broker, **celery_worker_env}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running Celery
+        [sys.executable, "-m", "celery", "-A", "pitwall", "worker", "--pool=solo", "--concurrency=1", "-Q", queue,
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parent, env=env,
+    )
+    try:
+        yield queue
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def celery_probe(worker_broker: str) -> Iterator[Any]:
+    """A client app for sending tasks to the worker and waiting on their results (no sleeps).
+
+    Not the current app: shared tasks resolve through the current app, and a probe that became it would send
+    every later test's tasks to Redis instead of running them in process.
+    """
+    from celery import Celery
+
+    client = Celery("probe", broker=worker_broker, backend=worker_broker, set_as_current=False)
+    yield client
+    client.close()

@@ -4,19 +4,13 @@ Runs when PITWALL_TEST_CELERY_BROKER names a Redis URL (`make test-postgres`, CI
 second process can open (not SQLite's in-memory test database). Follows tests/test_celery_worker.py.
 """
 
-import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from celery import Celery
 from celery.app.amqp import AMQP
-from django.db import connection
 from django.utils import timezone
 
 import feedback.scoring as scoring
@@ -29,58 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.celery_worker
 
 
-@pytest.fixture
-def worker_broker() -> str:
-    broker = os.environ.get("PITWALL_TEST_CELERY_BROKER", "")
-    if not broker:
-        pytest.skip("set PITWALL_TEST_CELERY_BROKER=redis://127.0.0.1:6379/15 (make test-postgres does)")
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process cannot open SQLite's in-memory test database; runs on PostgreSQL")
-    return broker
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    user = settings.get("USER") or "postgres"
-    return f"postgres://{user}@{host}:{port}/{settings['NAME']}"
-
-
-@pytest.fixture
-def worker_queue(worker_broker: str, transactional_db: Any) -> Iterator[str]:
-    """A worker consuming one fresh queue, so parallel runs and leftovers of other runs never meet."""
-    queue = f"test-feedback-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": worker_broker,
-        "CELERY_RESULT_BACKEND": worker_broker,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pitwall", "worker", "--pool=solo", "--concurrency=1",
-         "-Q", queue, "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=REPO_ROOT, env=env,
-    )
-    try:
-        yield queue
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture
-def probe(worker_broker: str) -> Iterator[Celery]:
-    # Not the current app: shared tasks (score_feedback_item.delay) resolve through the current app, and a probe
-    # that became it would send every later test's tasks to Redis instead of running them eagerly.
-    client = Celery("feedback-probe", broker=worker_broker, backend=worker_broker, set_as_current=False)
-    yield client
-    client.close()
-
-
 def _unscored_item(text: str) -> FeedbackItem:
     # Written with the ORM, not the service: in this process tasks run eagerly, and the worker must do the work.
     return FeedbackItem.objects.create(
@@ -89,12 +31,12 @@ def _unscored_item(text: str) -> FeedbackItem:
     )
 
 
-def test_worker__scores_item_once__second_run_skipped(worker_queue: str, probe: Celery) -> None:
+def test_worker__scores_item_once__second_run_skipped(worker_queue: str, celery_probe: Any) -> None:
     item = _unscored_item("cargo leptos dev --fast made my rebuilds painfully slow again")
 
-    first = probe.send_task("feedback.score_item", args=[item.pk], queue=worker_queue, ignore_result=False)
+    first = celery_probe.send_task("feedback.score_item", args=[item.pk], queue=worker_queue, ignore_result=False)
     assert first.get(timeout=120) == "scored"
-    again = probe.send_task("feedback.score_item", args=[item.pk], queue=worker_queue, ignore_result=False)
+    again = celery_probe.send_task("feedback.score_item", args=[item.pk], queue=worker_queue, ignore_result=False)
     assert again.get(timeout=120) == "skipped"
 
     item.refresh_from_db()
@@ -120,7 +62,7 @@ def dispatch_to_worker(worker_queue: str, worker_broker: str, monkeypatch: pytes
 
 
 def test_worker__submission_queued_on_commit_is_scored_by_worker(
-    dispatch_to_worker: None, worker_queue: str, probe: Celery, installation_client: Any
+    dispatch_to_worker: None, worker_queue: str, celery_probe: Any, installation_client: Any
 ) -> None:
     """The whole path: HTTP submit -> commit -> task on Redis -> worker scores it."""
     client, _ = installation_client
@@ -131,7 +73,7 @@ def test_worker__submission_queued_on_commit_is_scored_by_worker(
     assert response.status_code == 201
     item_id = response.json()["id"]
     # One solo worker takes its queue in order: once this probe is done, the on-commit task ran before it.
-    follow_up = probe.send_task("feedback.score_item", args=[item_id], queue=worker_queue, ignore_result=False)
+    follow_up = celery_probe.send_task("feedback.score_item", args=[item_id], queue=worker_queue, ignore_result=False)
     assert follow_up.get(timeout=120) == "skipped"
     item = FeedbackItem.objects.get(pk=item_id)
     assert item.label and item.scorer_version == scoring.SCORER_VERSION
