@@ -48,6 +48,8 @@ def _openapi(json_schema: Any, defs: dict[str, Any] | None = None) -> Any:
     if "$ref" in json_schema:
         return _openapi(defs[json_schema["$ref"].rsplit("/", 1)[-1]], defs)
     result = {k: _openapi(v, defs) for k, v in json_schema.items() if k not in ("$defs", "discriminator")}
+    if result.get("required") == []:
+        del result["required"]  # OpenAPI 3.0 wants a non-empty list or none
     for union in ("anyOf", "oneOf"):
         options = result.get(union)
         if options and any(option.get("type") == "null" for option in options):
