@@ -140,7 +140,10 @@ def celery_probe(worker_broker: str) -> Iterator[Any]:
     every later test's tasks to Redis instead of running them in process.
     """
     from celery import Celery
+    from kombu import pools
 
+    # Producer pools are process-wide, keyed by broker URL: one closed by an earlier test would be reused.
+    pools.reset()
     client = Celery("probe", broker=worker_broker, backend=worker_broker, set_as_current=False)
     yield client
     client.close()
