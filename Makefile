@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PG_URL ?= postgres://postgres@127.0.0.1:5432/pitwall
+# A database name of its own per run, so two runs on one server never drop each other's test database.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/pitwall_$(shell echo $$$$)
 REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: setup run demo test lint typecheck test-sqlite test-shim test-postgres bench
