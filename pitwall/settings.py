@@ -209,6 +209,8 @@ TELEMETRY_REGRESSION_THRESHOLD = env.float("TELEMETRY_REGRESSION_THRESHOLD", def
 CELERY_BEAT_SCHEDULE.update(
     {
         "telemetry-prune-raw-events": {"task": "telemetry.prune_raw_events", "schedule": 6 * 60 * 60},
+        # The ingest queues this on commit; beat catches anything a lost message left pending.
+        "telemetry-apply-pending-rollups": {"task": "telemetry.apply_pending_rollups", "schedule": 60},
     }
 )
 

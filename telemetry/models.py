@@ -128,3 +128,17 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grouping} {self.day} {self.kind} {self.mode}"
+
+
+class PendingRollup(models.Model):
+    """A committed batch whose new events are not in the rollups yet (see telemetry.services, "Rollup strategy").
+
+    Written in the ingest's transaction, consumed - rollups added and row deleted - in one transaction by the
+    rollup task, so each event is added exactly once. Holds only the events' random ids, packed (16 bytes each).
+    """
+
+    event_ids = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"pending rollup #{self.pk} ({len(self.event_ids) // 16} events)"

@@ -1,4 +1,4 @@
-"""Rolling events up (pure: no Django import): one function, used by the ingest and by the rebuild alike.
+"""Rolling events up (pure: no Django import): one function, used by the rollup task and by the rebuild alike.
 
 A rollup row is (grouping, day, feature, dimensions...) -> measures. The *groupings* are projections of the same
 events at different granularities, so a question reads the smallest one that still has every dimension it filters

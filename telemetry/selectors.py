@@ -28,6 +28,7 @@ from telemetry.models import BuildEvent, Rollup
 from telemetry.rollups import GROUPINGS, PHASE_COLUMNS, VERSION_COMPONENTS, VERSION_FILTERS, grouping_for
 from telemetry.schema import PHASES
 from telemetry.services import FACT_COLUMNS, facts_of_row
+from telemetry.sql import pg_execute
 
 SOURCE_RAW: Final = "raw"
 DIMENSION_FILTERS: Final = ("ring", "mode", "variant", "size_bucket", "command", "kind", "os", "toolchain",
@@ -253,17 +254,12 @@ def _from_rollups(grouping: str, where: dict[str, str | tuple[str, ...]], f: Met
 
 
 def _fetch(sql: str, params: list[Any], *, binary: bool) -> list[tuple[Any, ...]]:
-    """Rows of a query; on PostgreSQL optionally in the binary format, so concatenated histograms cross the wire
-    as bytes rather than as hex text twice their size."""
-    if not binary:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
-    import psycopg
-
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, binary=True)
+    """Rows of a query; on PostgreSQL in the binary format, so concatenated histograms cross the wire as bytes
+    rather than as hex text twice their size."""
+    if binary:
+        return pg_execute(sql, params, binary=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
 
 

@@ -9,8 +9,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from rollout import services as rollout_services
+from rollout.models import Installation
 from telemetry import services
-from telemetry.models import BuildEvent, Rollup
+from telemetry.models import BuildEvent, PendingRollup, Rollup
 from telemetry.tests.factories import wire_event
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,18 @@ def test_batch__no_consent__403_nothing_stored(installation_client: Any) -> None
     response = client.post(URL, {"schema": 1, "events": [wire_event()]}, format="json")
     assert response.status_code == 403 and error_code(response) == "consent_required"
     assert not BuildEvent.objects.exists()
+
+
+def test_batch__consent_withdrawn_but_cached_installation__403_nothing_stored(
+    consenting_client: Any, upload: Any
+) -> None:
+    """Consent is checked again where the events are written: a stale copy of the installation cannot win."""
+    _, installation = consenting_client
+    assert upload([wire_event()]).status_code == 200  # the installation is now in the auth cache
+    Installation.objects.filter(pk=installation.pk).update(telemetry_consent=False)  # behind the cache's back
+    response = upload([wire_event()])
+    assert response.status_code == 403 and error_code(response) == "consent_required"
+    assert BuildEvent.objects.count() == 1
 
 
 def test_batch__consent_withdrawn__403(consenting_client: Any, upload: Any) -> None:
@@ -197,23 +210,45 @@ def test_batch__get__405(consenting_client: Any) -> None:
 
 
 def test_batch__failure_before_commit__nothing_stored(upload: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(deltas: Any) -> None:
+    real = services._insert_and_queue
+
+    def insert_then_crash(rows: Any, installation_id: Any) -> int:
+        real(rows, installation_id)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_rollups_add", broken)
+    monkeypatch.setattr(services, "_insert_and_queue", insert_then_crash)
     with pytest.raises(RuntimeError):
         upload([wire_event()])
-    assert not BuildEvent.objects.exists()
+    assert not BuildEvent.objects.exists() and not PendingRollup.objects.exists()
 
 
+@pytest.mark.parametrize(("mode", "most"), [("task", 6), ("eager", 14)])
 def test_batch__query_count__independent_of_batch_size(
-    upload: Any, django_assert_max_num_queries: Any
+    consenting_client: Any, django_assert_max_num_queries: Any, settings: Any, monkeypatch: pytest.MonkeyPatch,
+    mode: str, most: int,
 ) -> None:
-    upload([wire_event()])  # the rollup rows exist: later batches update them
-    with django_assert_max_num_queries(12):
-        assert upload([wire_event() for _ in range(10)]).json()["accepted"] == 10
-    with django_assert_max_num_queries(12):
-        assert upload([wire_event() for _ in range(500)]).json()["accepted"] == 500
+    if mode == "task":
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        monkeypatch.setattr(services, "_schedule_rollups", lambda: None)
+    client, _ = consenting_client
+
+    def post(events: list[dict[str, Any]]) -> Any:
+        return client.post(URL, {"schema": 1, "events": events}, format="json")
+
+    post([wire_event()])
+    with django_assert_max_num_queries(most):
+        assert post([wire_event() for _ in range(10)]).json()["accepted"] == 10
+    with django_assert_max_num_queries(most):
+        assert post([wire_event() for _ in range(1000)]).json()["accepted"] == 1000
+
+
+def test_batch__committed__queued_once_for_the_rollups(consenting_client: Any, deferred: list[int]) -> None:
+    client, _ = consenting_client
+    events = [wire_event() for _ in range(3)]
+    client.post(URL, {"schema": 1, "events": events}, format="json")
+    client.post(URL, {"schema": 1, "events": events}, format="json")  # a retry: nothing new to queue
+    [pending] = PendingRollup.objects.all()
+    assert len(pending.event_ids) == 3 * 16
 
 
 def test_batch__event_id_case_or_format__same_event(upload: Any) -> None:

@@ -24,8 +24,20 @@ def postgres_only(transactional_db: Any) -> None:
                     "run with DATABASE_URL=postgres://... (make test-postgres)")
 
 
+@pytest.fixture(params=["inline", "task"])
+def rollup_mode(request: Any, settings: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """inline: the embedded default (each ingest applies its batch in its transaction); task: production, with the
+    rollup task run by each uploader's thread right after its commit - so runs of it overlap like workers'."""
+    if request.param == "task":
+        from telemetry import services
+
+        settings.CELERY_TASK_ALWAYS_EAGER = False
+        monkeypatch.setattr(services, "_schedule_rollups", lambda: services.rollups_apply_pending())
+    return str(request.param)
+
+
 def test_concurrent_overlapping_batches__each_event_stored_and_rolled_up_once(
-    postgres_only: None, make_installation: Any, settings: Any
+    postgres_only: None, rollup_mode: str, make_installation: Any, settings: Any
 ) -> None:
     settings.TELEMETRY_BATCH_RATE = "100000/min"
     installation, token = make_installation(os="linux")
@@ -74,7 +86,7 @@ def test_concurrent_overlapping_batches__each_event_stored_and_rolled_up_once(
 
 
 def test_rebuild_during_concurrent_ingest__rollups_equal_a_rebuild_from_raw(
-    postgres_only: None, make_installation: Any, settings: Any
+    postgres_only: None, rollup_mode: str, make_installation: Any, settings: Any
 ) -> None:
     """Rebuilds interleaved with live uploads neither lose nor double count: the rollups end equal to what a
     quiet rebuild computes from the raw events."""
@@ -125,6 +137,7 @@ def test_rebuild_during_concurrent_ingest__rollups_equal_a_rebuild_from_raw(
         return {r.key_digest: (r.grouping, Measures.from_row([getattr(r, c) for c in Measures.COLUMNS]))
                 for r in Rollup.objects.all()}
 
+    services.rollups_apply_pending()  # what a worker does next
     live = snapshot()
     services.rollups_rebuild()
     assert live == snapshot()

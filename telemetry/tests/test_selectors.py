@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from rollout import services as rollout_services
-from telemetry import histogram, schema, selectors, services
+from telemetry import histogram, schema, selectors
 from telemetry.models import BuildEvent
 from telemetry.selectors import MetricsFilter
 from telemetry.tests.factories import rfc3339, wire_event
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ingest(make_installation: Any) -> Any:
+def ingest(make_installation: Any, ingest_now: Any) -> Any:
     installations: dict[str, Any] = {}
 
     def put(events: list[dict[str, Any]], ring: str = "general") -> None:
@@ -32,7 +32,7 @@ def ingest(make_installation: Any) -> Any:
             body = json.dumps({"schema": 1, "events": events[start:start + 1000]}).encode()
             batch = schema.parse_batch(body, received_at=timezone.now())
             assert not batch.rejected, batch.rejected[:3]
-            services.build_events_ingest(installation=installations[ring], events=batch.events)
+            ingest_now(installation=installations[ring], events=batch.events)
 
     return put
 

@@ -15,9 +15,9 @@ from pitwall.errors import ApplicationError
 from rollout import services as rollout_services
 from rollout.models import AuditEvent
 from telemetry import schema, services
-from telemetry.models import BuildEvent, Rollup
+from telemetry.models import BuildEvent, PendingRollup, Rollup
 from telemetry.rollups import Measures
-from telemetry.tasks import prune_raw_events
+from telemetry.tasks import apply_pending_rollups, prune_raw_events
 from telemetry.tests.factories import wire_event, wire_events
 
 pytestmark = pytest.mark.django_db
@@ -53,11 +53,11 @@ def test_ingest__without_consent__refused(make_installation: Any) -> None:
 @given(st.lists(wire_events(), min_size=1, max_size=25, unique_by=lambda e: e["event_id"]),
        st.randoms(use_true_random=False))
 def test_ingest__duplicates_order_and_batching__change_nothing(
-    installation: Any, events: list[dict[str, Any]], rng: random.Random
+    ingest_now: Any, installation: Any, events: list[dict[str, Any]], rng: random.Random
 ) -> None:
     BuildEvent.objects.all().delete()
     Rollup.objects.all().delete()
-    services.build_events_ingest(installation=installation, events=parsed(events))
+    ingest_now(installation=installation, events=parsed(events))
     once = rollup_snapshot()
 
     BuildEvent.objects.all().delete()
@@ -68,7 +68,7 @@ def test_ingest__duplicates_order_and_batching__change_nothing(
     while replayed:
         size = rng.randint(1, 8)
         batch, replayed = replayed[:size], replayed[size:]
-        result = services.build_events_ingest(installation=installation, events=parsed(batch))
+        result = ingest_now(installation=installation, events=parsed(batch))
         accepted += result.accepted
         duplicates += result.duplicates
     assert accepted == len(events) == BuildEvent.objects.count()
@@ -78,12 +78,12 @@ def test_ingest__duplicates_order_and_batching__change_nothing(
     assert rollup_snapshot() == once
 
 
-def test_rebuild__after_ingest__same_rollups_and_idempotent(installation: Any) -> None:
+def test_rebuild__after_ingest__same_rollups_and_idempotent(ingest_now: Any, installation: Any) -> None:
     events = [wire_event(kind, mode=mode, outcome=outcome, duration_ms=1000 + 17 * i)
               for i, (kind, mode, outcome) in enumerate(
                   [(k, m, o) for k in ("build", "rebuild", "hot_reload") for m in ("fast", "normal")
                    for o in ("success", "failure", "interrupted")] * 3)]
-    services.build_events_ingest(installation=installation, events=parsed(events))
+    ingest_now(installation=installation, events=parsed(events))
     incremental = rollup_snapshot()
     Rollup.objects.filter(grouping="compact").update(events=999)  # drifted or corrupted rollups
     first = services.rollups_rebuild()
@@ -101,8 +101,8 @@ def test_rebuild__range_before_retention_horizon__refused() -> None:
     assert refused.value.code == "rebuild_range_pruned"
 
 
-def test_rebuild_command__prints_summary(installation: Any, capsys: Any) -> None:
-    services.build_events_ingest(installation=installation, events=parsed([wire_event(), wire_event()]))
+def test_rebuild_command__prints_summary(ingest_now: Any, installation: Any, capsys: Any) -> None:
+    ingest_now(installation=installation, events=parsed([wire_event(), wire_event()]))
     call_command("rebuild_telemetry_rollups")
     assert "2 events" in capsys.readouterr().out
 
@@ -114,21 +114,21 @@ def test_rebuild_command__pruned_range__command_error() -> None:
         call_command("rebuild_telemetry_rollups", "--since", "2000-01-01")
 
 
-def test_prune__old_raw_events_go__rollups_stay(installation: Any, settings: Any) -> None:
+def test_prune__old_raw_events_go__rollups_stay(ingest_now: Any, installation: Any, settings: Any) -> None:
     settings.TELEMETRY_RAW_RETENTION_DAYS = 180
     old = parsed([wire_event() for _ in range(3)])
-    services.build_events_ingest(installation=installation, events=old,
+    ingest_now(installation=installation, events=old,
                                  received_at=timezone.now() - timedelta(days=181))
     fresh = parsed([wire_event()])
-    services.build_events_ingest(installation=installation, events=fresh)
+    ingest_now(installation=installation, events=fresh)
     before = rollup_snapshot()
     assert services.raw_events_prune(chunk=2) == 3
     assert list(BuildEvent.objects.values_list("pk", flat=True)) == [fresh[0].event_id]
     assert rollup_snapshot() == before
 
 
-def test_prune_task__runs_through_celery(installation: Any) -> None:
-    services.build_events_ingest(installation=installation, events=parsed([wire_event()]),
+def test_prune_task__runs_through_celery(ingest_now: Any, installation: Any) -> None:
+    ingest_now(installation=installation, events=parsed([wire_event()]),
                                  received_at=timezone.now() - timedelta(days=400))
     assert prune_raw_events.delay().get() == 1
     assert not BuildEvent.objects.exists()
@@ -141,13 +141,97 @@ def test_prune_task__scheduled_by_beat() -> None:
     assert entry["task"] == prune_raw_events.name == "telemetry.prune_raw_events"
 
 
-def test_opt_out__then_rebuild__its_events_no_longer_counted(installation: Any, make_installation: Any) -> None:
+def test_opt_out__then_rebuild__its_events_no_longer_counted(ingest_now: Any, installation: Any, make_installation: Any) -> None:
     other, _ = make_installation()
     other = rollout_services.installation_set_consent(installation=other, telemetry_consent=True,
                                                       consent_version="1")
-    services.build_events_ingest(installation=installation, events=parsed([wire_event()]))
-    services.build_events_ingest(installation=other, events=parsed([wire_event(), wire_event()]))
+    ingest_now(installation=installation, events=parsed([wire_event()]))
+    ingest_now(installation=other, events=parsed([wire_event(), wire_event()]))
     rollout_services.installation_delete(installation=other)
     assert sum(r.events for r in Rollup.objects.filter(grouping="full")) == 3  # counts stay, unlinked
     services.rollups_rebuild()
     assert sum(r.events for r in Rollup.objects.filter(grouping="full")) == 1
+
+
+def full_events() -> int:
+    return sum(r.events for r in Rollup.objects.filter(grouping="full"))
+
+
+def test_apply_pending__twice__adds_each_event_once(
+    deferred: list[int], installation: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.build_events_ingest(installation=installation, events=parsed([wire_event() for _ in range(4)]))
+    assert not Rollup.objects.exists() and PendingRollup.objects.count() == 1 and deferred == [1]
+    first = services.rollups_apply_pending()
+    assert (first.batches, first.events, first.more) == (1, 4, False)
+    assert services.rollups_apply_pending().events == 0
+    assert full_events() == 4 and not PendingRollup.objects.exists()
+
+
+def test_apply_pending__failure__nothing_applied_then_retry_once(
+    deferred: list[int], installation: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.build_events_ingest(installation=installation, events=parsed([wire_event(), wire_event()]))
+    real = services._rollups_add
+
+    def crash(deltas: Any) -> None:
+        real(deltas)
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services, "_rollups_add", crash)
+    with pytest.raises(RuntimeError):
+        services.rollups_apply_pending()
+    assert not Rollup.objects.exists() and PendingRollup.objects.count() == 1
+    monkeypatch.setattr(services, "_rollups_add", real)
+    services.rollups_apply_pending()
+    assert full_events() == 2
+
+
+def test_apply_pending__over_the_limit__task_requeues_until_done(
+    deferred: list[int], installation: Any, settings: Any
+) -> None:
+    for _ in range(5):
+        services.build_events_ingest(installation=installation, events=parsed([wire_event()]))
+    assert services.rollups_apply_pending(limit=2).more
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    apply_pending_rollups.delay()  # eager: it queues itself again while batches remain
+    assert not PendingRollup.objects.exists() and full_events() == 5
+
+
+def test_apply_pending__installation_opted_out_meanwhile__its_events_not_counted(
+    deferred: list[int], installation: Any
+) -> None:
+    services.build_events_ingest(installation=installation, events=parsed([wire_event()]))
+    rollout_services.installation_delete(installation=installation)
+    assert services.rollups_apply_pending().events == 0
+    assert not Rollup.objects.exists() and not PendingRollup.objects.exists()
+
+
+def test_rebuild__with_pending_batches__leaves_them_to_the_task(
+    deferred: list[int], installation: Any, settings: Any
+) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    services.build_events_ingest(installation=installation, events=parsed([wire_event() for _ in range(3)]))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    services.build_events_ingest(installation=installation, events=parsed([wire_event() for _ in range(2)]))
+    result = services.rollups_rebuild()
+    assert result.events == 3 and full_events() == 3
+    services.rollups_apply_pending()
+    assert full_events() == 5
+
+
+def test_apply_task__scheduled_by_beat() -> None:
+    from django.conf import settings as django_settings
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["telemetry-apply-pending-rollups"]
+    assert entry["task"] == apply_pending_rollups.name == "telemetry.apply_pending_rollups"
+
+
+def test_ingest__eager_inside_a_larger_transaction__rollups_exact_at_once(installation: Any) -> None:
+    """The embedded default has no worker: callers such as the simulation see rollups before they commit."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        services.build_events_ingest(installation=installation, events=parsed([wire_event() for _ in range(3)]))
+        assert full_events() == 3 and not PendingRollup.objects.exists()
