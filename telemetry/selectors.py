@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Any, Final, Literal
@@ -688,6 +688,26 @@ def _pct(value: float | None) -> str:
     return "?" if value is None else f"{value * 100:.0f} %"
 
 
+def _phase_share_rule(
+    groups: dict[tuple[Any, ...], _Aggregate], *, phase: str, threshold: float,
+    recommend: Callable[[tuple[Any, ...], float, int], Recommendation],
+) -> tuple[str, list[Recommendation]]:
+    """One "a build phase takes too much of the time" rule over groups keyed (mode, ...): its status and advice."""
+    status = "insufficient_data"
+    fired: list[Recommendation] = []
+    for key, aggregate in sorted(groups.items()):
+        phases = _phase_group(key[0], aggregate)
+        if phases.insufficient_data:
+            continue
+        if status != "fired":
+            status = "clear"
+        share = phases.share[phase] or 0.0
+        if share >= threshold:
+            status = "fired"
+            fired.append(recommend(key, share, phases.n))
+    return status, fired
+
+
 def recommendations(f: MetricsFilter) -> Recommendations:
     """Rule-based advice drawn from the data in scope; each rule says whether it fired, or lacked data."""
     found: list[Recommendation] = []
@@ -699,61 +719,37 @@ def recommendations(f: MetricsFilter) -> Recommendations:
     # 1. wasm-opt in dev builds, per mode and variant
     dev = replace(f, profile="dev")
     source, groups = _aggregate(dev, group_by=("mode", "variant"), kinds=TIMED_KINDS)
-    status = "insufficient_data"
-    for (mode, variant), a in sorted(groups.items()):
-        phases = _phase_group(mode, a)
-        if phases.insufficient_data:
-            continue
-        status = "clear" if status != "fired" else status
-        share = phases.share["wasm_opt"] or 0.0
-        if share >= WASM_OPT_DEV_SHARE:
-            status = "fired"
-            found.append(Recommendation(
-                rule="wasm_opt_in_dev", severity="warning",
-                title=f"wasm-opt takes {_pct(share)} of dev build time ({mode}, variant {variant or 'none'})",
-                detail="wasm-opt only shrinks the bundle; in dev it should be off (a variant without it).",
-                evidence={"mode": mode, "variant": variant, "wasm_opt_share": share, "n": phases.n},
-            ))
+    status, fired = _phase_share_rule(groups, phase="wasm_opt", threshold=WASM_OPT_DEV_SHARE, recommend=lambda key, share, n: Recommendation(
+        rule="wasm_opt_in_dev", severity="warning",
+        title=f"wasm-opt takes {_pct(share)} of dev build time ({key[0]}, variant {key[1] or 'none'})",
+        detail="wasm-opt only shrinks the bundle; in dev it should be off (a variant without it).",
+        evidence={"mode": key[0], "variant": key[1], "wasm_opt_share": share, "n": n},
+    ))
+    found += fired
     check("wasm_opt_in_dev", status)
 
     # 2. linking / server compile dominating Linux rebuilds
     linux = replace(f, os="linux", kind="rebuild")
     _, groups = _aggregate(linux, group_by=("mode",))
-    status = "insufficient_data"
-    for (mode,), a in sorted(groups.items()):
-        phases = _phase_group(mode, a)
-        if phases.insufficient_data:
-            continue
-        status = "clear" if status != "fired" else status
-        share = phases.share["server"] or 0.0
-        if share >= SERVER_SHARE_LINUX:
-            status = "fired"
-            found.append(Recommendation(
-                rule="faster_linker_linux", severity="warning",
-                title=f"The server build (compile + link) takes {_pct(share)} of Linux rebuilds ({mode})",
-                detail="Linking dominates incremental rebuilds on Linux: offer a fast-mode variant with a faster "
-                       "host linker (mold or lld).",
-                evidence={"mode": mode, "server_share": share, "n": phases.n},
-            ))
+    status, fired = _phase_share_rule(groups, phase="server", threshold=SERVER_SHARE_LINUX, recommend=lambda key, share, n: Recommendation(
+        rule="faster_linker_linux", severity="warning",
+        title=f"The server build (compile + link) takes {_pct(share)} of Linux rebuilds ({key[0]})",
+        detail="Linking dominates incremental rebuilds on Linux: offer a fast-mode variant with a faster "
+               "host linker (mold or lld).",
+        evidence={"mode": key[0], "server_share": share, "n": n},
+    ))
+    found += fired
     check("faster_linker_linux", status)
 
     # 3. style pipeline
     _, groups = _aggregate(f, group_by=("mode",), kinds=TIMED_KINDS)
-    status = "insufficient_data"
-    for (mode,), a in sorted(groups.items()):
-        phases = _phase_group(mode, a)
-        if phases.insufficient_data:
-            continue
-        status = "clear" if status != "fired" else status
-        share = phases.share["style"] or 0.0
-        if share >= STYLE_SHARE:
-            status = "fired"
-            found.append(Recommendation(
-                rule="style_dominates", severity="warning",
-                title=f"The style phase takes {_pct(share)} of build time ({mode})",
-                detail="Check the CSS pipeline in dev (minification, browser targets, source maps).",
-                evidence={"mode": mode, "style_share": share, "n": phases.n},
-            ))
+    status, fired = _phase_share_rule(groups, phase="style", threshold=STYLE_SHARE, recommend=lambda key, share, n: Recommendation(
+        rule="style_dominates", severity="warning",
+        title=f"The style phase takes {_pct(share)} of build time ({key[0]})",
+        detail="Check the CSS pipeline in dev (minification, browser targets, source maps).",
+        evidence={"mode": key[0], "style_share": share, "n": n},
+    ))
+    found += fired
     check("style_dominates", status)
 
     # 4. settings variants against the reference one (fast-mode rebuilds): the shim's built-in default when it
