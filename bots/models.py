@@ -27,6 +27,9 @@ class WebhookDelivery(models.Model):
     """
 
     delivery_id = models.CharField(max_length=64, unique=True)
+    # SHA-256 of the signed body. The signature covers the body only, not the X-GitHub-Delivery header, so a
+    # captured request replayed under a new delivery id is recognised by its body (null for older rows).
+    body_sha256 = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     event = models.CharField(max_length=50)
     action = models.CharField(max_length=50, blank=True)
     payload = models.JSONField(default=dict, blank=True)
@@ -35,6 +38,8 @@ class WebhookDelivery(models.Model):
     outcome = models.CharField(max_length=10, choices=DeliveryOutcome.choices, default=DeliveryOutcome.PENDING)
     # Why it was ignored, what it did, or the error that failed it (never a token).
     detail = models.CharField(max_length=300, blank=True)
+    # Processing runs that finished: the one that did the work, plus one per error noted. A run whose worker died
+    # rolled back and is not counted; a redelivered run that finds the delivery done changes nothing.
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

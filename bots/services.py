@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bots import selectors
@@ -28,7 +29,6 @@ from feedback.models import FeedbackSource
 from feedback.services import FeedbackReceipt
 from pitwall.errors import ApplicationError
 from rollout import services as rollout_services
-from rollout.codes import display_code
 from rollout.models import EnrollmentSource
 
 if TYPE_CHECKING:
@@ -64,14 +64,19 @@ def _queue_processing(delivery_id: int) -> None:
 
 
 @transaction.atomic
-def webhook_delivery_receive(*, delivery_id: str, event: str, payload: dict[str, Any]) -> DeliveryReceipt:
-    """Store a delivery once by its id; queue its processing, or record at once why it is ignored.
+def webhook_delivery_receive(
+    *, delivery_id: str, event: str, payload: dict[str, Any], body_sha256: str | None = None
+) -> DeliveryReceipt:
+    """Store a delivery once by its id and once by its body; queue its processing, or record at once why it is
+    ignored.
 
-    A redelivery of a known id is acknowledged and not processed again. Ignored deliveries keep no payload.
+    A redelivery of a known id, or a known signed body under another id (a replay: the id is not signed), is
+    acknowledged and not processed again. Ignored deliveries keep no payload.
     """
-    existing = WebhookDelivery.objects.filter(delivery_id=delivery_id).first()
+    same = Q(delivery_id=delivery_id) | Q(body_sha256=body_sha256) if body_sha256 else Q(delivery_id=delivery_id)
+    existing = WebhookDelivery.objects.filter(same).first()
     if existing is not None:
-        logger.info("bots.github_delivery.duplicate delivery=%s", delivery_id)
+        logger.info("bots.github_delivery.duplicate delivery=%s first=%s", delivery_id, existing.delivery_id)
         return DeliveryReceipt(delivery=existing, created=False)
     reason = events.door_reason(event, payload, repository=github_config().repository)
     action = str(payload.get("action") or "")[:50]
@@ -85,11 +90,11 @@ def webhook_delivery_receive(*, delivery_id: str, event: str, payload: dict[str,
     try:
         with transaction.atomic():
             delivery = WebhookDelivery.objects.create(
-                delivery_id=delivery_id, event=event[:50], action=action, **fields
+                delivery_id=delivery_id, body_sha256=body_sha256, event=event[:50], action=action, **fields
             )
     except IntegrityError:
-        # GitHub redelivered while the first request was still being answered.
-        return DeliveryReceipt(delivery=WebhookDelivery.objects.get(delivery_id=delivery_id), created=False)
+        # GitHub redelivered (or a replay came) while the first request was still being answered.
+        return DeliveryReceipt(delivery=WebhookDelivery.objects.filter(same).earliest("received_at"), created=False)
     logger.info(
         "bots.github_delivery.received delivery=%s event=%s action=%s outcome=%s",
         delivery_id, delivery.event, action, delivery.outcome,
@@ -425,7 +430,7 @@ def discord_enroll(*, discord_id: int, handle: str, ring: str, consent_text_vers
         actor="discord",
     )
     assert code is not None  # a participant's enrollment always issues a code
-    shown = display_code(code.code)
+    shown = code.display
     return DiscordEnrollment(
         ring=ring,
         code=shown,

@@ -1,8 +1,10 @@
 """Celery tasks of the bots: take ids, call a service.
 
-Processing a delivery is idempotent (a processed delivery is skipped), so it is acknowledged late: a worker that
-dies mid-task leaves the message to be redelivered. Transient database errors are retried with backoff, a bounded
-number of times; anything else fails the delivery for good, recorded on it, and is logged.
+Processing a delivery is idempotent (a processed delivery is skipped, checked under a row lock), so it is
+acknowledged late: a task whose worker dies is run again, at once when only its pool process died
+(reject_on_worker_lost), after CELERY_VISIBILITY_TIMEOUT when the whole worker did. Transient database errors are
+retried with backoff, a bounded number of times; anything else fails the delivery for good, recorded on it, and
+is logged.
 """
 
 import logging
@@ -21,6 +23,8 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 # GitHub or Discord failing after the client's own bounded retries, or a rate limit that stopped a run.
 REMOTE_ERRORS = (GithubException, RateLimitStop, discord.HTTPException, OSError)
 MAX_RETRIES = 5
+# The longest countdown a retry waits here; CELERY_VISIBILITY_TIMEOUT must exceed it (tests/test_worker_faults.py).
+RETRY_COUNTDOWN_MAX = 300
 
 
 @shared_task(
@@ -39,7 +43,7 @@ def process_github_delivery(self: Task, delivery_id: int) -> str:  # type: ignor
         services.webhook_delivery_note_error(delivery_id=delivery_id, error=error, final=final)
         if final:
             raise
-        raise self.retry(exc=error, countdown=min(300, 10 * 2**self.request.retries)) from error
+        raise self.retry(exc=error, countdown=min(RETRY_COUNTDOWN_MAX, 10 * 2**self.request.retries)) from error
     except Exception as error:
         services.webhook_delivery_note_error(delivery_id=delivery_id, error=error, final=True)
         logger.exception("bots.github_delivery.crashed delivery_pk=%s", delivery_id)

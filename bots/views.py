@@ -5,6 +5,7 @@ Processing happens in a Celery task queued on commit, so GitHub's 10-second time
 after the answer loses nothing (the delivery is in the database; the requeue sweeper finds it).
 """
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -20,6 +21,7 @@ from bots.config import github_config
 from bots.github.events import signature_valid
 from bots.models import DeliveryOutcome
 from pitwall.errors import error_body
+from pitwall.middleware import takes_body_up_to
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def _parse(body: bytes, content_type: str) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
+@takes_body_up_to("PITWALL_GITHUB_WEBHOOK_MAX_BYTES")
 @csrf_exempt
 @require_POST
 def github_webhook(request: HttpRequest) -> JsonResponse:
@@ -69,10 +72,10 @@ def github_webhook(request: HttpRequest) -> JsonResponse:
         return _error(411, "length_required", "A Content-Length header is required.")
     if declared > limit:
         logger.warning("bots.github_webhook.too_large length=%s", declared)
-        return _error(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes.")
+        return _error(413, "too_large", f"Webhook bodies are limited to {limit} bytes.")
     body = _read_body(request, limit)
     if body is None:
-        return _error(413, "payload_too_large", f"Webhook bodies are limited to {limit} bytes.")
+        return _error(413, "too_large", f"Webhook bodies are limited to {limit} bytes.")
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature:
         logger.warning("bots.github_webhook.unsigned")
@@ -87,7 +90,9 @@ def github_webhook(request: HttpRequest) -> JsonResponse:
     payload = _parse(body, request.content_type or "")
     if payload is None:
         return _error(400, "malformed_payload", "The body is not a JSON object.")
-    receipt = services.webhook_delivery_receive(delivery_id=delivery_id, event=event, payload=payload)
+    receipt = services.webhook_delivery_receive(
+        delivery_id=delivery_id, event=event, payload=payload, body_sha256=hashlib.sha256(body).hexdigest()
+    )
     delivery = receipt.delivery
     if not receipt.created:
         return JsonResponse({"status": "duplicate", "delivery": delivery_id}, status=200)

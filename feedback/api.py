@@ -5,8 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,10 +15,12 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from feedback import selectors, services
-from feedback.models import FeedbackItem, FeedbackSource, SentimentLabel, Topic, TriageState
+from feedback.models import MAX_TEXT_LENGTH, FeedbackItem, FeedbackSource, SentimentLabel, Topic, TriageState
 from feedback.selectors import FeedbackFilters
+from feedback.text import TEXT_PATTERN
+from pitwall.api_input import JsonInput
 from pitwall.errors import ApplicationError
-from rollout.api import ERROR_SCHEMA
+from rollout.api import ERROR_SCHEMA, INSTALLATION_REFUSALS
 from rollout.authentication import IsInstallation, request_installation
 from rollout.models import Installation, PhaseKey, Ring
 
@@ -37,7 +40,14 @@ class DateOrDateTimeField(serializers.Field[datetime, datetime, str, Any]):
             value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             self.fail("invalid")
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            # Past the ends of the calendar in UTC (9999-12-31T23:00-05:00): as a bound, the calendar's end is
+            # the same filter, and the database can store it.
+            return datetime.max.replace(tzinfo=UTC) if value.year > 1 else datetime.min.replace(tzinfo=UTC)
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()
@@ -85,7 +95,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter("triage_state", OpenApiTypes.STR, enum=TriageState.values),
     OpenApiParameter("since", OpenApiTypes.DATETIME, description="Written at or after (date or datetime, UTC)."),
     OpenApiParameter("until", OpenApiTypes.DATETIME, description="Written before (date or datetime, UTC)."),
-    OpenApiParameter("q", OpenApiTypes.STR, description="Text or author contains (case-insensitive)."),
+    OpenApiParameter("q", {"type": "string", "maxLength": 200}, description="Text or author contains (case-insensitive)."),
 ]
 
 FIGURES_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
@@ -161,6 +171,22 @@ class FeedbackItemOutput(serializers.Serializer[Any]):
 # --- the shim -----------------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_LENGTH, "pattern": TEXT_PATTERN,
+     "description": "Not blank; tab and newlines are the only control characters taken."}
+)
+class FeedbackTextField(serializers.CharField):
+    """Taken as sent, not trimmed; feedback.text checks it, so the API answers with the same `feedback_text_*` codes
+    as the service. The document states the same rules."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        # Not DRF's allow_blank (the document would then allow ""): "" goes on to get feedback_text_empty too.
+        return "" if data == "" else super().run_validation(data)
+
+
 class ShimFeedbackThrottle(SimpleRateThrottle):
     """Per installation (not per address: many developers share an office NAT)."""
 
@@ -182,9 +208,8 @@ class FeedbackSubmitApi(APIView):
     permission_classes = [IsInstallation]
     throttle_classes = [ShimFeedbackThrottle]
 
-    class FeedbackSubmitInput(serializers.Serializer[Any]):
-        # Not trimmed: the text is stored as sent; the service refuses empty and whitespace-only text.
-        text = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    class FeedbackSubmitInput(JsonInput):
+        text = FeedbackTextField()
         client_id = serializers.UUIDField()
 
     @extend_schema(
@@ -196,7 +221,7 @@ class FeedbackSubmitApi(APIView):
                 fields={"id": serializers.IntegerField(), "status": serializers.ChoiceField(choices=["received"])},
             ),
             400: ERROR_SCHEMA,
-            401: ERROR_SCHEMA,
+            **INSTALLATION_REFUSALS,
             429: ERROR_SCHEMA,
         },
     )
@@ -230,8 +255,8 @@ class FeedbackItemListApi(APIView):
         operation_id="feedback_item_list",
         parameters=[
             *FILTER_PARAMETERS,
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1..200, default 50."),
-            OpenApiParameter("offset", OpenApiTypes.INT),
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Default 50."),
+            OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Default 0."),
         ],
         responses={
             200: inline_serializer(
@@ -263,14 +288,17 @@ class FeedbackItemListApi(APIView):
         )
 
 
+MAX_NOTE_LENGTH = 4000
+
+
 class FeedbackItemDetailApi(APIView):
     """One feedback item; PATCH sets its triage state and maintainer note. Staff only."""
 
     permission_classes = [IsAdminUser]
 
-    class FeedbackTriageInput(serializers.Serializer[Any]):
+    class FeedbackTriageInput(JsonInput):
         triage_state = serializers.ChoiceField(choices=TriageState.choices, required=False)
-        maintainer_note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+        maintainer_note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH)
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             if not attrs:
@@ -292,7 +320,17 @@ class FeedbackItemDetailApi(APIView):
 
     @extend_schema(
         operation_id="feedback_item_triage",
-        request=FeedbackTriageInput,
+        # By hand: a serializer cannot say "at least one of", and validate() refuses a body with neither.
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "triage_state": {"type": "string", "enum": TriageState.values},
+                    "maintainer_note": {"type": "string", "maxLength": MAX_NOTE_LENGTH},
+                },
+                "anyOf": [{"required": ["triage_state"]}, {"required": ["maintainer_note"]}],
+            }
+        },
         responses={200: FeedbackItemOutput, 400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA, 404: ERROR_SCHEMA},
     )
     def patch(self, request: Request, item_id: int) -> Response:
@@ -387,7 +425,11 @@ class FeedbackPainPointsApi(APIView):
 
     @extend_schema(
         operation_id="feedback_pain_points",
-        parameters=[*FILTER_PARAMETERS, OpenApiParameter("limit", OpenApiTypes.INT, description="Default 5.")],
+        parameters=[
+            *FILTER_PARAMETERS,
+            OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": len(Topic.values)},
+                             description="Default 5."),
+        ],
         responses={
             200: inline_serializer(
                 "FeedbackPainPoints",

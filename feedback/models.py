@@ -79,6 +79,9 @@ class FeedbackItem(models.Model):
     scorer_version = models.CharField(max_length=40, blank=True)
     scored_text_hash = models.CharField(max_length=64, blank=True, editable=False)
     scored_at = models.DateTimeField(null=True, blank=True)
+    # Scores written: 1 after the first, one more per edit or new scorer version. A redelivered task that finds
+    # the score current writes nothing, so a count above that shows an effect applied twice.
+    score_count = models.PositiveIntegerField(default=0, editable=False)
     triage_state = models.CharField(max_length=10, choices=TriageState.choices, default=TriageState.NEW)
     maintainer_note = models.TextField(blank=True)
     triaged_at = models.DateTimeField(null=True, blank=True)

@@ -199,7 +199,8 @@ def _feedback_item_score_write(*, item_id: int, scored_hash: str, result: scorin
     item.scorer_version = result.scorer_version
     item.scored_text_hash = scored_hash
     item.scored_at = timezone.now()
-    item.save(update_fields=["label", "score", "scorer_version", "scored_text_hash", "scored_at"])
+    item.score_count += 1  # the row is locked: no lost update
+    item.save(update_fields=["label", "score", "scorer_version", "scored_text_hash", "scored_at", "score_count"])
     topics = sorted(set(result.topics))
     item.topic_rows.exclude(topic__in=topics).delete()
     have = set(item.topic_rows.values_list("topic", flat=True))

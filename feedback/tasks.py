@@ -1,7 +1,8 @@
 """Celery tasks of the feedback app: take ids, call a service.
 
-Scoring is idempotent (an item already scored with the current scorer and text is skipped), so it is
-acknowledged late: a worker that dies mid-task leaves the message to be redelivered, and running it twice is safe.
+Scoring is idempotent (an item already scored with the current scorer and text is skipped, checked again under
+the row lock before writing), so it is acknowledged late: a task whose worker dies is run again, at once when only
+its pool process died (reject_on_worker_lost), after CELERY_VISIBILITY_TIMEOUT when the whole worker did.
 """
 
 from celery import shared_task

@@ -14,6 +14,12 @@ from pitwall.errors import ApplicationError
 
 # C0 and C1 controls and DEL, except tab, newline and carriage return; and lone surrogates.
 _FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The rules above as one pattern for the OpenAPI document, read alike by Python and ECMA regexes: no forbidden
+# character, and at least one that str.strip() keeps. (Lone surrogates cannot be written in it; JSON schema
+# validators see none, since they cannot be encoded.)
+_ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_NOT_BLANK = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+TEXT_PATTERN = f"^{_ALLOWED}*{_NOT_BLANK}{_ALLOWED}*$"
 # ANSI escape sequences (pasted cargo output), removed whole when the bots repair text.
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 

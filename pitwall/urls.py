@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from pitwall import views as pitwall_views
 from rollout import views as rollout_views
 
+handler404 = pitwall_views.not_found
+
 urlpatterns = [
     path("", rollout_views.home, name="home"),
     path("healthz", pitwall_views.healthz, name="healthz"),

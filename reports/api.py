@@ -3,17 +3,63 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from pitwall.api_input import JsonInput
 from reports import selectors, services
-from reports.models import ReportTrigger, RolloutReport
+from reports.models import Recommendation, ReportTrigger, RolloutReport
 from rollout.api import ERROR_SCHEMA
 from rollout.models import Feature
+
+# Every operation here is staff only: 401 without credentials, 403 for an installation or a non-staff user.
+REFUSALS = {401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
+
+
+class ReportSummaryOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    feature = serializers.CharField()
+    phase = serializers.CharField(allow_null=True)
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    trigger = serializers.ChoiceField(choices=ReportTrigger.choices)
+    created_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+
+
+class ReportCreatedOutput(ReportSummaryOutput):
+    markdown = serializers.CharField()
+
+
+class ReportDetailOutput(ReportCreatedOutput):
+    data = serializers.JSONField(  # type: ignore[assignment]
+        help_text="The report's figures, as its Markdown and HTML show them."
+    )
+
+
+class GateCriterionOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    status = serializers.ChoiceField(choices=["pass", "fail", "inconclusive"])
+    detail = serializers.CharField()
+    measured = serializers.FloatField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+    guard = serializers.BooleanField()
+
+
+class GateResultOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    phase = serializers.CharField()
+    passed = serializers.BooleanField()
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices)
+    reasons = serializers.ListField(child=serializers.CharField())
+    criteria = GateCriterionOutput(many=True)
 
 
 def _feature(key: str) -> Feature:
@@ -42,7 +88,7 @@ class GateEvaluateApi(APIView):
     @extend_schema(
         operation_id="gate_evaluate",
         request=None,
-        responses={200: OpenApiResponse(description="Gate result"), 400: ERROR_SCHEMA, 404: ERROR_SCHEMA},
+        responses={200: GateResultOutput, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, **REFUSALS},
     )
     def post(self, request: Request, key: str) -> Response:
         evaluation = services.gate_evaluate(feature=_feature(key))
@@ -54,7 +100,7 @@ class FeaturePromoteApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    class FeaturePromoteInput(serializers.Serializer[Any]):
+    class FeaturePromoteInput(JsonInput):
         reason = serializers.CharField(max_length=2000)
         override_gate = serializers.BooleanField(default=False)
 
@@ -69,6 +115,7 @@ class FeaturePromoteApi(APIView):
             400: ERROR_SCHEMA,
             404: ERROR_SCHEMA,
             409: ERROR_SCHEMA,
+            **REFUSALS,
         },
     )
     def post(self, request: Request, key: str) -> Response:
@@ -89,7 +136,12 @@ class ReportListApi(APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(
-        operation_id="report_list", responses={200: OpenApiResponse(description="Report summaries")}
+        operation_id="report_list",
+        responses={
+            200: inline_serializer("ReportList", fields={"reports": ReportSummaryOutput(many=True)}),
+            404: ERROR_SCHEMA,
+            **REFUSALS,
+        },
     )
     def get(self, request: Request, key: str) -> Response:
         reports = selectors.reports_of(feature=_feature(key))[:100]
@@ -98,7 +150,7 @@ class ReportListApi(APIView):
     @extend_schema(
         operation_id="report_create",
         request=None,
-        responses={201: OpenApiResponse(description="The new report"), 400: ERROR_SCHEMA},
+        responses={201: ReportCreatedOutput, 400: ERROR_SCHEMA, 404: ERROR_SCHEMA, **REFUSALS},
     )
     def post(self, request: Request, key: str) -> Response:
         report = services.report_create(
@@ -114,7 +166,7 @@ class ReportDetailApi(APIView):
 
     @extend_schema(
         operation_id="report_detail",
-        responses={200: OpenApiResponse(description="Report with data and Markdown"), 404: ERROR_SCHEMA},
+        responses={200: ReportDetailOutput, 404: ERROR_SCHEMA, **REFUSALS},
     )
     def get(self, request: Request, report_id: int) -> Response:
         report = get_object_or_404(RolloutReport.objects.select_related("feature", "phase"), pk=report_id)

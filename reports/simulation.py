@@ -293,7 +293,7 @@ def _enroll(member: _Member, rng: random.Random, result: SimulationResult) -> No
             actor=ACTOR,
         )
         assert code is not None
-        rollout_services.installation_link(installation=member.installation, code=code.code)
+        rollout_services.installation_link(installation=member.installation, code=code.plaintext)
         member.participant = participant
         result.participants += 1
         result.enrollments[f"{ring} via {source}"] += 1

@@ -25,7 +25,6 @@ from reports import forms, inputs, simulation
 from reports.views_charts import headline_figures, trend_chart
 from rollout import selectors as rollout_selectors
 from rollout import services as rollout_services
-from rollout.codes import display_code
 from rollout.models import EnrollmentSource
 from telemetry import selectors as telemetry
 
@@ -82,7 +81,7 @@ def join(request: HttpRequest) -> HttpResponse:
         form.add_error(None, exc.message)
         return _join_page(request, {"form": form}, status=exc.status_code)
     assert code is not None
-    shown = display_code(code.code)
+    shown = code.display
     return _join_page(
         request,
         {

@@ -1,9 +1,10 @@
 """HTTP API for the shim and the enrollment page: thin views over the rollout services and selectors."""
 
+import re
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -11,9 +12,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from pitwall.api_input import JsonInput
+from pitwall.errors import ApplicationError
 from rollout import services
 from rollout.authentication import IsInstallation, request_installation
-from rollout.codes import display_code
+from rollout.codes import API_PATTERN
 from rollout.models import EnrollmentRing, EnrollmentSource, Installation
 
 ERROR_SCHEMA = inline_serializer(
@@ -29,6 +32,9 @@ ERROR_SCHEMA = inline_serializer(
         )
     },
 )
+
+# Installation-only operations: 401 without a token (or with a bad one), 403 for a signed-in user without one.
+INSTALLATION_REFUSALS = {401: ERROR_SCHEMA, 403: ERROR_SCHEMA}
 
 
 def _installation_body(installation: Installation) -> dict[str, Any]:
@@ -53,6 +59,16 @@ class InstallationOutput(serializers.Serializer[Any]):
     last_seen = serializers.DateTimeField()
 
 
+@extend_schema_field({"type": "string", "pattern": API_PATTERN, "example": "ABCD-EFGH"})
+class EnrollmentCodeField(serializers.CharField):
+    """Checked in the view, so a malformed code gets the service's own error code (enrollment_code_invalid)."""
+
+
+@extend_schema_field({"type": "boolean", "enum": [True], "description": "Consent to the terms shown: true."})
+class ConsentField(serializers.BooleanField):
+    """Only true is taken (validate_consent says why otherwise), and the document says so."""
+
+
 class InstallationRegisterApi(APIView):
     """Register a new anonymous installation. The token is shown once; keep it secret."""
 
@@ -61,8 +77,8 @@ class InstallationRegisterApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "installation_register"
 
-    class InstallationRegisterInput(serializers.Serializer[Any]):
-        class PlatformSerializer(serializers.Serializer[Any]):
+    class InstallationRegisterInput(JsonInput):
+        class PlatformSerializer(JsonInput):
             os = serializers.ChoiceField(choices=["linux", "macos", "windows", "other"], required=False)
             arch = serializers.RegexField(r"^[A-Za-z0-9_]{1,20}$", required=False)
             shim_version = serializers.RegexField(r"^[0-9A-Za-z.+-]{1,40}$", required=False)
@@ -100,12 +116,12 @@ class InstallationMeApi(APIView):
 
     permission_classes = [IsInstallation]
 
-    class ConsentInput(serializers.Serializer[Any]):
+    class ConsentInput(JsonInput):
         telemetry_consent = serializers.BooleanField()
         consent_version = serializers.RegexField(r"^[0-9A-Za-z.-]{1,20}$", required=False)
 
     @extend_schema(
-        operation_id="installation_me_read", responses={200: InstallationOutput, 401: ERROR_SCHEMA}
+        operation_id="installation_me_read", responses={200: InstallationOutput, **INSTALLATION_REFUSALS}
     )
     def get(self, request: Request) -> Response:
         return Response(_installation_body(request_installation(request)))
@@ -113,7 +129,7 @@ class InstallationMeApi(APIView):
     @extend_schema(
         operation_id="installation_me_consent",
         request=ConsentInput,
-        responses={200: InstallationOutput, 400: ERROR_SCHEMA, 401: ERROR_SCHEMA},
+        responses={200: InstallationOutput, 400: ERROR_SCHEMA, **INSTALLATION_REFUSALS},
     )
     def patch(self, request: Request) -> Response:
         serializer = self.ConsentInput(data=request.data)
@@ -129,7 +145,7 @@ class InstallationMeApi(APIView):
 
     @extend_schema(
         operation_id="installation_me_delete",
-        responses={204: OpenApiResponse(description="Deleted, with all its data."), 401: ERROR_SCHEMA},
+        responses={204: OpenApiResponse(description="Deleted, with all its data."), **INSTALLATION_REFUSALS},
     )
     def delete(self, request: Request) -> Response:
         services.installation_delete(installation=request_installation(request))
@@ -143,8 +159,8 @@ class InstallationLinkApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "installation_link"
 
-    class InstallationLinkInput(serializers.Serializer[Any]):
-        code = serializers.CharField(max_length=20)
+    class InstallationLinkInput(JsonInput):
+        code = EnrollmentCodeField()
 
     @extend_schema(
         operation_id="installation_link",
@@ -155,12 +171,15 @@ class InstallationLinkApi(APIView):
                 fields={"ring": serializers.CharField(), "enrollment_id": serializers.IntegerField()},
             ),
             400: ERROR_SCHEMA,
-            401: ERROR_SCHEMA,
+            **INSTALLATION_REFUSALS,
+            429: ERROR_SCHEMA,
         },
     )
     def post(self, request: Request) -> Response:
         serializer = self.InstallationLinkInput(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not re.fullmatch(API_PATTERN, serializer.validated_data["code"]):
+            raise ApplicationError("That is not an enrollment code.", code="enrollment_code_invalid")
         enrollment = services.installation_link(
             installation=request_installation(request), code=serializer.validated_data["code"]
         )
@@ -175,10 +194,10 @@ class EnrollmentCreateApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "enrollment_create"
 
-    class EnrollmentCreateInput(serializers.Serializer[Any]):
+    class EnrollmentCreateInput(JsonInput):
         handle = serializers.RegexField(r"^[\w .@-]{1,80}$")
         ring = serializers.ChoiceField(choices=EnrollmentRing.choices, default=EnrollmentRing.BETA)
-        consent = serializers.BooleanField()
+        consent = ConsentField()
 
         def validate_consent(self, value: bool) -> bool:
             if not value:
@@ -215,7 +234,7 @@ class EnrollmentCreateApi(APIView):
             actor="web",
         )
         assert code is not None
-        shown = display_code(code.code)
+        shown = code.display
         return Response(
             {
                 "code": shown,

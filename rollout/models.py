@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from rollout.codes import display_code
+
 
 def _new_salt() -> str:
     return secrets.token_hex(8)
@@ -245,9 +247,12 @@ class Enrollment(models.Model):
 
 
 class EnrollmentCode(models.Model):
-    """Short, single-use, expiring code that links a web/Discord enrollment to an installation."""
+    """Short, single-use, expiring code that links a web/Discord enrollment to an installation.
 
-    code = models.CharField(max_length=8, unique=True)
+    Stored only as a keyed digest (rollout.codes.hash_code): the code is shown once, when it is issued.
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="codes")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -256,12 +261,16 @@ class EnrollmentCode(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The code itself, on the instance that issued it only; never saved.
+    plaintext = ""
+
     def __str__(self) -> str:
         return self.display
 
     @property
     def display(self) -> str:
-        return f"{self.code[:4]}-{self.code[4:]}"
+        """XXXX-XXXX on the instance that issued it; a mask anywhere else (the database has only a digest)."""
+        return display_code(self.plaintext) if self.plaintext else "****-****"
 
 
 class FlagsState(models.Model):

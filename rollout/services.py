@@ -13,7 +13,7 @@ from pitwall.errors import ApplicationError
 from rollout import flags, validation
 from rollout.audit import Actor, actor_label, audit_record, snapshot_of
 from rollout.auth_cache import forget_installation, remember_installation
-from rollout.codes import display_code, new_code, normalize_code
+from rollout.codes import hash_code, new_code, normalize_code
 from rollout.models import (
     AuditEvent,
     Enrollment,
@@ -491,7 +491,7 @@ def installation_link(*, installation: Installation, code: str) -> Enrollment:
     record = (
         EnrollmentCode.objects.select_for_update(of=("self",))
         .select_related("enrollment")
-        .filter(code=canonical)
+        .filter(code_hash=hash_code(canonical))
         .first()
     )
     if record is None:
@@ -615,10 +615,13 @@ def enrollment_code_issue(*, enrollment: Enrollment) -> EnrollmentCode:
     ttl = timedelta(hours=settings.PITWALL_ENROLLMENT_CODE_TTL_HOURS)
     for _ in range(5):
         try:
+            plaintext = new_code()
             with transaction.atomic():
-                return EnrollmentCode.objects.create(
-                    code=new_code(), enrollment=enrollment, expires_at=timezone.now() + ttl
+                record = EnrollmentCode.objects.create(
+                    code_hash=hash_code(plaintext), enrollment=enrollment, expires_at=timezone.now() + ttl
                 )
+            record.plaintext = plaintext  # shown to the person once; only the digest is stored
+            return record
         except IntegrityError:  # a collision in 32**8 codes: draw again
             continue
     raise ApplicationError(
@@ -646,7 +649,7 @@ def enrollment_leave(
 
 
 def enrollment_code_display(code: EnrollmentCode) -> str:
-    return display_code(code.code)
+    return code.display
 
 
 @transaction.atomic

@@ -9,15 +9,14 @@ from __future__ import annotations
 import dataclasses
 import zlib
 from collections.abc import Callable
-from datetime import timedelta
-from typing import Any, TypeVar
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -30,7 +29,17 @@ from rollout.api import ERROR_SCHEMA
 from rollout.authentication import IsInstallation, request_installation
 from rollout.models import Installation, Ring
 from telemetry import schema, selectors, services
-from telemetry.schema import COMMANDS, KINDS, MODES, OSES, PROFILES, SIZE_BUCKETS, TOOLCHAINS
+from telemetry.schema import (
+    COMMANDS,
+    KINDS,
+    MAX_EVENTS,
+    MODES,
+    OSES,
+    PROFILES,
+    SEMVER_PATTERN,
+    SIZE_BUCKETS,
+    TOOLCHAINS,
+)
 from telemetry.schema import Event as WireEvent
 
 # --- OpenAPI schemas generated from the same types that validate and answer -------------------------------------
@@ -48,6 +57,8 @@ def _openapi(json_schema: Any, defs: dict[str, Any] | None = None) -> Any:
     if "$ref" in json_schema:
         return _openapi(defs[json_schema["$ref"].rsplit("/", 1)[-1]], defs)
     result = {k: _openapi(v, defs) for k, v in json_schema.items() if k not in ("$defs", "discriminator")}
+    if isinstance(result.get("pattern"), str):
+        result["pattern"] = result["pattern"].replace(r"\Z", "$")  # Python's end of string in ECMA
     if result.get("required") == []:
         del result["required"]  # OpenAPI 3.0 wants a non-empty list or none
     for union in ("anyOf", "oneOf"):
@@ -63,9 +74,10 @@ def _openapi(json_schema: Any, defs: dict[str, Any] | None = None) -> Any:
     return result
 
 
-class _BatchDoc(msgspec.Struct):
-    schema: int
-    events: list[WireEvent]
+class _BatchDoc(msgspec.Struct, forbid_unknown_fields=True):
+    # What parse_batch takes: schema 1 (else 400 unsupported_schema), at most MAX_EVENTS events (else 413).
+    schema: Literal[1]
+    events: Annotated[list[WireEvent], msgspec.Meta(max_length=MAX_EVENTS)]
 
 
 BATCH_REQUEST_SCHEMA = _openapi(msgspec.json.schema(_BatchDoc))
@@ -168,12 +180,19 @@ class TelemetryBatchApi(APIView):
 
     permission_classes = [IsInstallation]
     throttle_classes = [InstallationBatchThrottle]
+    # Read by pitwall.middleware before the view runs; the inflated size is capped in read_batch_body.
+    body_limit_setting = "TELEMETRY_MAX_BODY_BYTES"
+    accepts_content_encodings = ("gzip",)
 
     @extend_schema(
         operation_id="telemetry_batch",
         request={"application/json": BATCH_REQUEST_SCHEMA},
-        parameters=[OpenApiParameter("Content-Encoding", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                                     enum=["gzip"], description="Optional; the inflated body is capped too.")],
+        # Not a header parameter: gzip is how the body is sent, which OpenAPI cannot describe, and a client told to
+        # send the header with the JSON as shown would get 400 malformed_gzip.
+        description=(
+            "The body may be sent gzip-compressed, with `Content-Encoding: gzip`; the inflated body is capped too "
+            "(413)."
+        ),
         responses={
             200: BATCH_RESPONSE_SCHEMA,
             400: ERROR_SCHEMA,
@@ -211,37 +230,57 @@ class TelemetryBatchApi(APIView):
 # --- metrics (staff only, read-only) ----------------------------------------------------------------------------
 
 
+# Rules across parameters, which OpenAPI 3.0 cannot state: the parameters' descriptions say them, and a query that
+# breaks one is refused (400) with one of these messages.
+START_WITH_DAYS = "Give either start or days, not both."
+START_AFTER_END = "The window starts after it ends."
+WINDOW_TOO_LONG = "The window is longer than ten years."
+WINDOW_RULES = (START_WITH_DAYS, START_AFTER_END, WINDOW_TOO_LONG)
+MAX_WINDOW_DAYS = 3660
+# schema.SEMVER_PATTERN as the document shows it: the field trims whitespace first, so $ and \Z agree here.
+VERSION_PATTERN = SEMVER_PATTERN.replace(r"\Z", "$")
+
+
 class MetricsQuery(serializers.Serializer[Any]):
-    start = serializers.DateField(required=False, help_text="First day (UTC), inclusive.")
+    start = serializers.DateField(
+        required=False,
+        help_text="First day (UTC), inclusive; not with `days`, not after `end`, at most 3660 days before it.",
+    )
     end = serializers.DateField(required=False, help_text="Last day (UTC), inclusive; default today.")
-    days = serializers.IntegerField(required=False, min_value=1, max_value=3660,
-                                    help_text="Window length ending at `end` (default TELEMETRY_DEFAULT_WINDOW_DAYS).")
+    days = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_WINDOW_DAYS,
+        help_text="Window length ending at `end` (default TELEMETRY_DEFAULT_WINDOW_DAYS); not with `start`.",
+    )
     ring = serializers.ChoiceField(choices=Ring.values, required=False)
     mode = serializers.ChoiceField(choices=MODES, required=False)
-    variant = serializers.CharField(required=False, allow_blank=True, max_length=64,
-                                    help_text="Settings variant; empty = events without a variant.")
+    # As events name it (schema.Variant), or empty.
+    variant = serializers.RegexField(r"^[^\x00-\x1f\x7f]*$", required=False, allow_blank=True, max_length=64,
+                                     help_text="Settings variant; empty = events without a variant.")
     size_bucket = serializers.ChoiceField(choices=SIZE_BUCKETS, required=False)
     command = serializers.ChoiceField(choices=COMMANDS, required=False)
     kind = serializers.ChoiceField(choices=KINDS, required=False)
     os = serializers.ChoiceField(choices=OSES, required=False)
     toolchain = serializers.ChoiceField(choices=TOOLCHAINS, required=False)
     profile = serializers.ChoiceField(choices=PROFILES, required=False)
-    cargo_leptos_version = serializers.CharField(required=False, max_length=64)
-    leptos_version = serializers.CharField(required=False, max_length=64)
-    rustc_version = serializers.CharField(required=False, max_length=64)
+    # Versions as events carry them (semver): anything else could never match, and says so in the document.
+    cargo_leptos_version = serializers.RegexField(VERSION_PATTERN, required=False, max_length=64)
+    leptos_version = serializers.RegexField(VERSION_PATTERN, required=False, max_length=64)
+    rustc_version = serializers.RegexField(VERSION_PATTERN, required=False, max_length=64)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         end = attrs.pop("end", None) or timezone.now().date()
         days = attrs.pop("days", None)
         start = attrs.pop("start", None)
         if start is None:
-            start = end - timedelta(days=(days or settings.TELEMETRY_DEFAULT_WINDOW_DAYS) - 1)
+            # A window reaching back past 0001-01-01 starts there (timedelta arithmetic would overflow).
+            back = (days or settings.TELEMETRY_DEFAULT_WINDOW_DAYS) - 1
+            start = end - timedelta(days=back) if (end - date.min).days >= back else date.min
         elif days is not None:
-            raise serializers.ValidationError({"days": "Give either start or days, not both."})
+            raise serializers.ValidationError({"days": START_WITH_DAYS})
         if start > end:
-            raise serializers.ValidationError({"start": "The window starts after it ends."})
-        if (end - start).days > 3660:
-            raise serializers.ValidationError({"start": "The window is longer than ten years."})
+            raise serializers.ValidationError({"start": START_AFTER_END})
+        if (end - start).days > MAX_WINDOW_DAYS:
+            raise serializers.ValidationError({"start": WINDOW_TOO_LONG})
         return {"start": start, "end": end, **attrs}
 
     def to_filter(self) -> selectors.MetricsFilter:

@@ -40,16 +40,18 @@ OSES: Final = ("linux", "macos", "windows", "other")
 SIZE_BUCKETS: Final = ("small", "medium", "large")
 PHASES: Final = ("server", "front", "wasm_bindgen", "wasm_opt", "style", "other")
 
-SEMVER_PATTERN: Final = r"^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z.-]{1,40})?(\+[0-9A-Za-z.-]{1,40})?$"
+# Patterns end in \Z, not $: Python's $ also matches before a final newline ("mold\n" would pass), and its \d is
+# any Unicode digit. The OpenAPI document shows them with $ (telemetry.api._openapi), which ECMA reads as \Z.
+SEMVER_PATTERN: Final = r"^[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}(-[0-9A-Za-z.-]{1,40})?(\+[0-9A-Za-z.-]{1,40})?\Z"
 Semver = Annotated[str, msgspec.Meta(max_length=64, pattern=SEMVER_PATTERN)]
 DurationMs = Annotated[int, msgspec.Meta(ge=1, le=MAX_DURATION_MS)]
 PhaseMs = Annotated[int, msgspec.Meta(ge=0, le=MAX_DURATION_MS)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 # A settings variant's name, as the flag payload gave it: printable, no control characters.
-Variant = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Variant = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+\Z")]
 # A linker's name ("mold", "ld.lld", "rust-lld"), never a path.
-Linker = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
-Arch = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^[A-Za-z0-9_]+$")]
+Linker = Annotated[str, msgspec.Meta(max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")]
+Arch = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^[A-Za-z0-9_]+\Z")]
 
 
 class Env(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):

@@ -495,16 +495,15 @@ def trend(f: MetricsFilter, *, period: Period = "day") -> Trend:
         target = buckets.setdefault((start, mode), _Aggregate())
         _add(target, a)
     first = f.start - timedelta(days=f.start.weekday()) if period == "week" else f.start
-    step = timedelta(days=7 if period == "week" else 1)
     points = []
-    cursor = first
-    while cursor <= f.end:
+    # By offset, not by adding a step after the last point: a window ending at 9999-12-31 has no next day.
+    for offset in range(0, (f.end - first).days + 1, 7 if period == "week" else 1):
+        cursor = first + timedelta(days=offset)
         for mode in _modes(f):
             a = buckets.get((cursor, mode), _Aggregate())
             points.append(TrendPoint(period_start=cursor, mode=mode, events=a.events,
                                      timing=timing_of(a.duration, a.duration_sum_ms),
                                      failure_rate=rate_of(a.failures, a.events)))
-        cursor += step
     return Trend(**_report(scope, source), kind=kind, period=period, points=points)
 
 

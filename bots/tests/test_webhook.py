@@ -82,7 +82,7 @@ def test_webhook__declared_length_over_cap__413_before_reading(post_webhook: Pos
     settings.PITWALL_GITHUB_WEBHOOK_MAX_BYTES = 1000
     response = post_webhook(b"{" + b" " * 2000 + b"}", event="issues")
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "payload_too_large"
+    assert response.json()["error"]["code"] == "too_large"
     assert not WebhookDelivery.objects.exists()
 
 

@@ -287,3 +287,65 @@ def test_schema__documents_feedback_endpoints(api: APIClient, db: Any) -> None:
         assert (path in schema["paths"]) if schema else (f"{path}:" in text)
     for operation in ("feedback_submit", "feedback_item_list", "feedback_item_triage", "feedback_pain_points"):
         assert operation in text
+
+
+# --- found by tests/test_api_fuzz.py ----------------------------------------------------------------------------
+
+
+def _document() -> dict[str, Any]:
+    import json
+
+    document: dict[str, Any] = json.loads(APIClient().get("/api/schema/?format=json").content)
+    return document
+
+
+def _operation(path: str, method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = _document()["paths"][path][method]
+    return operation
+
+
+def test_submit__number_as_text__400_nothing_stored(installation_client: Any, fake_scorer: FakeScorer) -> None:
+    client, _ = installation_client
+    response = _submit(client, 0)  # DRF alone would store "0"
+    assert response.status_code == 400 and "text" in response.json()["error"]["details"]
+    assert not FeedbackItem.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [("ok", True), ("  tabs\tand\nnewlines\r\n ", True), ("é", True), ("", False), (" \t\n", False),
+     ("\u3000\u00a0", False), ("bell\x07", False), ("c1\x85", False), ("x" * 4001, False)],
+)
+def test_submit__documented_text_rules_are_the_services(
+    installation_client: Any, fake_scorer: FakeScorer, text: str, accepted: bool
+) -> None:
+    import re
+
+    document = _document()
+    body = document["paths"][SUBMIT]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    rules = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]["text"]
+    assert (bool(re.search(rules["pattern"], text)) and len(text) <= rules["maxLength"]) == accepted
+    client, _ = installation_client
+    assert (_submit(client, text).status_code == 201) == accepted
+
+
+@pytest.mark.parametrize("query", ["since=9999-12-31T23:59:59-05:00", "until=0001-01-01T00:00:00%2B05:00"])
+def test_list__bound_past_the_calendar_in_utc__200_not_500(staff_client: Any, db: Any, query: str) -> None:
+    for url in (ITEMS, "/api/v1/feedback/stats/net-sentiment", "/api/v1/feedback/stats/sentiment-over-time",
+                "/api/v1/feedback/stats/pain-points"):
+        assert staff_client.get(f"{url}?{query}").status_code == 200, url
+
+
+def test_list__paging_bounds_documented(db: Any) -> None:
+    parameters = {p["name"]: p["schema"] for p in _operation(ITEMS, "get")["parameters"]}
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 200)
+    assert parameters["offset"]["minimum"] == 0 and parameters["q"]["maxLength"] == 200
+
+
+def test_triage__empty_body__400_and_documented_as_needing_a_field(
+    staff_client: Any, make_item: Callable[..., FeedbackItem]
+) -> None:
+    item = make_item()
+    assert staff_client.patch(f"{ITEMS}/{item.pk}", {}, content_type="application/json").status_code == 400
+    body = _operation(f"{ITEMS}/{{item_id}}", "patch")["requestBody"]["content"]["application/json"]["schema"]
+    assert body["anyOf"] == [{"required": ["triage_state"]}, {"required": ["maintainer_note"]}]

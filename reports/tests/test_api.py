@@ -72,3 +72,25 @@ def test_report_api__create_list_detail(staff_client: Any, fast_mode: Feature) -
 
 def test_report_api__unknown_feature__404(staff_client: Any, db: Any) -> None:
     assert staff_client.get("/api/v1/features/nope/reports").status_code == 404
+
+
+# --- found by tests/test_api_fuzz.py ----------------------------------------------------------------------------
+
+
+def test_reports_api__refusals_and_bodies_documented(api: Any) -> None:
+    import json
+
+    paths = json.loads(api.get("/api/schema/?format=json").content)["paths"]
+    operations = [("/api/v1/features/{key}/gate", "post", "200"), ("/api/v1/features/{key}/promote", "post", "200"),
+                  ("/api/v1/features/{key}/reports", "get", "200"), ("/api/v1/features/{key}/reports", "post", "201"),
+                  ("/api/v1/reports/{report_id}", "get", "200")]
+    for path, method, success in operations:
+        responses = paths[path][method]["responses"]
+        assert {"401", "403", "404"} <= set(responses), path  # the anonymous and installation answers above
+        assert "schema" in responses[success]["content"]["application/json"], path  # checked, not just described
+
+
+def test_gate_api__body_matches_documented_criteria(staff_client: Any, fast_mode: Feature) -> None:
+    body = staff_client.post("/api/v1/features/fast-mode/gate").json()
+    assert set(body) == {"id", "phase", "passed", "recommendation", "reasons", "criteria"}
+    assert {"key", "label", "status", "detail", "measured", "threshold", "n", "guard"} == set(body["criteria"][0])

@@ -150,3 +150,57 @@ def test_docs_page__renders_without_cdn(api: APIClient, db: Any) -> None:
     response = api.get("/api/docs/")
     assert response.status_code == 200
     assert b"cdn." not in response.content and b"jsdelivr" not in response.content
+
+
+# --- found by tests/test_api_fuzz.py ----------------------------------------------------------------------------
+
+
+def _operation(api: APIClient, path: str, method: str) -> dict[str, Any]:
+    import json
+
+    operation: dict[str, Any] = json.loads(api.get("/api/schema/?format=json").content)["paths"][path][method]
+    return operation
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"telemetry_consent": False, "consent_version": 0},  # DRF would store "0"
+        {"telemetry_consent": "yes"},  # DRF would read True
+        {"telemetry_consent": 1},
+    ],
+)
+def test_me__patch_wrong_json_type__400(installation_client: Any, payload: dict[str, Any]) -> None:
+    client, installation = installation_client
+    response = client.patch("/api/v1/installations/me", payload, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+    installation.refresh_from_db()
+    assert installation.telemetry_consent is False and installation.consent_version == ""
+
+
+def test_me__patch_without_consent__400_and_documented_required(installation_client: Any) -> None:
+    client, _ = installation_client
+    assert client.patch("/api/v1/installations/me", {}, format="json").status_code == 400
+    body = _operation(client, "/api/v1/installations/me", "patch")["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"].endswith("/ConsentInputRequest")  # not a "Patched" copy without `required`
+
+
+def test_register__number_for_arch__400(api: APIClient, db: Any) -> None:
+    response = api.post("/api/v1/installations", {"platform": {"arch": 86}}, format="json")
+    assert response.status_code == 400 and "arch" in response.json()["error"]["details"]["platform"]
+
+
+def test_link__code_that_cannot_be_one__400_and_format_documented(installation_client: Any) -> None:
+    client, _ = installation_client
+    response = client.post("/api/v1/installations/me/link", {"code": "0000000000000000000"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "enrollment_code_invalid"
+    operation = _operation(client, "/api/v1/installations/me/link", "post")
+    assert {"400", "401", "403", "429"} <= set(operation["responses"])  # throttled: 429 is documented
+
+
+@pytest.mark.parametrize(("method", "url"), [("get", "/api/v1/installations/me"),
+                                              ("post", "/api/v1/installations/me/link")])
+def test_installation_endpoints__staff_session__403_documented(staff_client: Any, method: str, url: str) -> None:
+    response = getattr(staff_client, method)(url, {}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    assert "403" in _operation(APIClient(), url, method)["responses"]

@@ -155,9 +155,9 @@ def test_link__bad_code__refused_without_changes(make_installation: Any, prepare
     installation, _ = make_installation()
     other, _ = make_installation()
     code = _web_enrollment()
-    text = code.code
+    text = code.plaintext
     if prepare == "used":
-        services.installation_link(installation=other, code=code.code)
+        services.installation_link(installation=other, code=code.plaintext)
     elif prepare == "expired":
         EnrollmentCode.objects.filter(pk=code.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     elif prepare == "garbage":
@@ -174,7 +174,7 @@ def test_link__bad_code__refused_without_changes(make_installation: Any, prepare
 def test_leave__participant__installations_fall_back_to_general(make_installation: Any) -> None:
     installation, _ = make_installation()
     code = _web_enrollment("preview")
-    services.installation_link(installation=installation, code=code.code)
+    services.installation_link(installation=installation, code=code.plaintext)
     participant = code.enrollment.participant
     assert participant is not None
     assert services.enrollment_leave(participant=participant, actor="web")
@@ -185,7 +185,7 @@ def test_leave__participant__installations_fall_back_to_general(make_installatio
 def test_enrollment__ring_change__moves_linked_installations(make_installation: Any) -> None:
     installation, _ = make_installation()
     code = _web_enrollment("beta")
-    services.installation_link(installation=installation, code=code.code)
+    services.installation_link(installation=installation, code=code.plaintext)
     participant = code.enrollment.participant
     assert participant is not None
     services.enrollment_create(
@@ -200,7 +200,7 @@ def test_installation_delete__no_row_keeps_its_id(make_installation: Any) -> Non
     installation, _ = make_installation()
     services.installation_set_consent(installation=installation, telemetry_consent=True, consent_version="1")
     code = _web_enrollment()
-    services.installation_link(installation=installation, code=code.code)
+    services.installation_link(installation=installation, code=code.plaintext)
     installation_id = installation.pk
     services.installation_delete(installation=installation)
     assert not Installation.objects.filter(pk=installation_id).exists()

@@ -28,7 +28,7 @@ class FakeService:
         self.feedback: dict[str, str] = {}
         self.codes = {"ABCD-EFGH": "beta", "PREV-1EW0": "preview"}
         self.used_codes: set[str] = set()
-        # scripted answers per route: a list of status codes / "hang" / "garbage", consumed first
+        # scripted answers per route: a list of status codes / "hang" / "garbage" / "cut" / "empty", consumed first
         self.script: dict[str, list[Any]] = {}
         self.flag_variant = "plan-dev-fast"
         self.flag_payload: Any = json.dumps(FAST_MODE_PAYLOAD)
@@ -100,6 +100,17 @@ class FakeService:
             return
         if action == "garbage":
             self._send(handler, 200, b"<html>not json", content_type="text/html")
+            return
+        if action == "cut":  # 200 and its headers, then the server dies before the body
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "64")
+            handler.end_headers()
+            handler.wfile.flush()
+            handler.close_connection = True
+            return
+        if action == "empty":  # a 200 with no body at all, as from a broken proxy
+            self._send(handler, 200, b"")
             return
         if isinstance(action, tuple):  # (status, headers)
             self._error(handler, action[0], "scripted", "scripted failure", headers=action[1])

@@ -156,7 +156,7 @@ def test_sender__5xx__kept_backoff_then_retry(consented, env, service):
     assert sender.run(consented, env) == "retry"
     assert len(spool.read(consented)) == 2
     saved = json.loads(Path(consented.sender_state).read_text())
-    assert saved["failures"] == 1 and saved["next_attempt_at"] > time.time() + 20
+    assert saved["failures"] == 1 and saved["next_attempt_at"] > time.time() + 14  # 30 s +- 50 %
     requests = len(service.requests)
     assert sender.upload(consented, env, deadline=time.time() + 10) == "backoff"
     assert len(service.requests) == requests
@@ -177,6 +177,20 @@ def test_sender__garbage_answer__kept_for_later(consented, env, service):
     service.script["/api/v1/telemetry/batch"] = ["garbage"]
     assert sender.run(consented, env) == "retry"
     assert len(spool.read(consented)) == 1
+
+
+@pytest.mark.parametrize("answer", ["cut", "empty"])
+def test_sender__2xx_without_the_batch_answer__kept_and_retried(consented, env, service, answer):
+    # bench/ingest_faults.py: gunicorn SIGKILLed between a 200's headers and its body; the client read an empty
+    # body and the sender took it for an acknowledgement
+    events = make_events(2)
+    spool.append(consented, events)
+    service.script["/api/v1/telemetry/batch"] = [answer]
+    assert sender.run(consented, env) == "retry"
+    assert [e["event_id"] for e in spool.read(consented)] == [e["event_id"] for e in events]
+    assert json.loads(Path(consented.sender_state).read_text())["failures"] == 1
+    assert sender.upload(consented, env, deadline=time.time() + 10, force=True) == "sent"
+    assert spool.read(consented) == [] and set(service.events) == {e["event_id"] for e in events}
 
 
 def test_sender__server_hangs__gives_up_in_time_keeps_events(consented, env, service, monkeypatch):
@@ -263,3 +277,12 @@ def test_event_shape__exactly_the_contract_fields():
     }
     assert event["occurred_at"].endswith("Z") and len(event["event_id"]) == 36
     assert rfc3339(0.5) == "1970-01-01T00:00:00.500Z"
+
+
+def test_backoff__doubles_to_an_hour__spread_by_half_either_way():
+    assert sender.backoff_seconds(1, jitter=0.5) == 30
+    assert sender.backoff_seconds(3, jitter=0.5) == 120
+    assert sender.backoff_seconds(30, jitter=0.5) == 3600
+    assert (sender.backoff_seconds(1, jitter=0.0), sender.backoff_seconds(1, jitter=1.0)) == (15, 45)
+    drawn = {sender.backoff_seconds(2) for _ in range(200)}
+    assert all(30 <= value <= 90 for value in drawn) and len(drawn) > 100

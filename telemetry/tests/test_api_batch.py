@@ -269,3 +269,37 @@ def test_opt_out__installation_delete__no_telemetry_row_refers_to_it(consenting_
     assert sum(r.events for r in Rollup.objects.filter(grouping="full")) == rollups_before == 3
     assert not any(f.is_relation for f in Rollup._meta.get_fields())
     assert str(installation.pk) not in json.dumps(list(Rollup.objects.values()), default=str)
+
+
+# --- found with tests/test_api_fuzz.py --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "env_overrides", "field"),
+    [
+        ({"variant": "fast-linker\n"}, {}, "variant"),  # Python's $ matched before the final newline
+        ({}, {"linker": "mold\n"}, "env.linker"),
+        ({}, {"arch": "x86_64\n"}, "env.arch"),
+        ({}, {"rustc_version": "1.84.0\n"}, "env.rustc_version"),
+        ({}, {"rustc_version": "\u0661.84.0"}, "env.rustc_version"),  # Python's \d took any Unicode digit
+    ],
+)
+def test_batch__control_character_or_foreign_digit__event_refused(
+    upload: Any, overrides: dict[str, Any], env_overrides: dict[str, Any], field: str
+) -> None:
+    response = upload([wire_event("rebuild", env_overrides=env_overrides, **overrides), wire_event("rebuild")])
+    body = response.json()
+    assert response.status_code == 200 and body["accepted"] == 1
+    assert list(body["rejected"][0]["errors"]) == [field]
+
+
+def test_batch__documented_request__schema_1_and_at_most_1000_events(api: APIClient) -> None:
+    schema = json.loads(api.get("/api/schema/?format=json").content)
+    operation = schema["paths"]["/api/v1/telemetry/batch"]["post"]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    envelope = body["content"]["application/json"]["schema"]
+    assert envelope["properties"]["schema"] == {"enum": [1]}
+    assert envelope["properties"]["events"]["maxItems"] == 1000 and envelope["additionalProperties"] is False
+    assert "Content-Encoding" not in json.dumps(operation.get("parameters", []))  # said in the description
+    assert "\\Z" not in json.dumps(envelope)  # Python's end of string, shown as ECMA's $

@@ -109,3 +109,39 @@ def test_schema__documents_batch_and_metrics(api: Any) -> None:
         names = {p["name"] for p in operation["parameters"]}
         assert {"start", "end", "days", "ring", "mode", "variant", "size_bucket", "command", "os", "toolchain",
                 "cargo_leptos_version", "leptos_version"} <= names
+
+
+# --- found by tests/test_api_fuzz.py ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(
+    "params",
+    [{"end": "0001-01-01"}, {"end": "0001-01-03", "days": "30"}, {"end": "9999-12-31"},
+     {"start": "9999-12-20", "end": "9999-12-31", "period": "week"}],
+)
+def test_metrics__window_at_the_ends_of_the_calendar__200_not_500(
+    staff_client: Client, endpoint: str, params: dict[str, str]
+) -> None:
+    response = staff_client.get(f"/api/v1/metrics/{endpoint}", params)
+    assert response.status_code == 200
+    if "days" in params:  # a window reaching back past the calendar's first day starts there
+        assert response.json()["start"] == "0001-01-01"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"leptos_version": "\t"}, {"rustc_version": "1.84"}, {"cargo_leptos_version": "\u0661.\u0662.\u0663"},
+     {"variant": "nul\x00"}],
+)
+def test_metrics__filter_values_events_never_carry__400(staff_client: Client, params: dict[str, str]) -> None:
+    response = staff_client.get("/api/v1/metrics/build-times", params)
+    assert response.status_code == 400 and set(params) <= set(response.json()["error"]["details"])
+
+
+def test_metrics__version_and_variant_rules_documented(api: Any) -> None:
+    schema = json.loads(api.get("/api/schema/?format=json").content)
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/metrics/build-times"]["get"]["parameters"]}
+    assert parameters["leptos_version"]["schema"]["pattern"].startswith("^[0-9]{1,6}")
+    assert "not with `days`" in parameters["start"]["description"]
+    assert parameters["ring"]["allowEmptyValue"] is True  # ?ring= means no ring filter
