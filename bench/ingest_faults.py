@@ -783,7 +783,7 @@ def main() -> int:
     parser.add_argument("--backoff-scale", type=float, default=0.1,
                         help="factor on the shim's backoff after a failure (30 s, 60 s, ...); 1 = unchanged")
     parser.add_argument("--request-timeout", type=float,
-                        help="the sender's timeout per request instead of the shim's own (5 s), to experiment")
+                        help="the sender's timeout per request instead of the shim's own (sender.REQUEST_TIMEOUT), to experiment")
     parser.add_argument("--timeout", type=float, default=1200.0, help="give up on the upload after this long")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--pg-bin", type=Path, default=PG_BIN, help="PostgreSQL binaries (initdb, pg_ctl)")
@@ -831,7 +831,9 @@ def main() -> int:
                               request_timeout=args.request_timeout)
             fleet.launch()
             fleet.wait_ready(timeout=300)
-            request_timeout = f"{args.request_timeout:g} s" if args.request_timeout else "the shim's 5 s"
+            from leptos_fast.sender import REQUEST_TIMEOUT
+
+            request_timeout = f"{args.request_timeout or REQUEST_TIMEOUT:g} s" + ("" if args.request_timeout else " (the shim's)")
             print(f"{args.events:,} synthetic events, {args.shims} shims (processes: the shim's own spool and "
                   f"sender), gunicorn {args.workers} sync workers, PostgreSQL (own cluster), "
                   f"{'Redis (own server)' if redis_server else 'in-memory broker, local caches'}; queued over "
