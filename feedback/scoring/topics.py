@@ -10,6 +10,7 @@ not to be negative, which drops the sarcastic "oh great, another 45 second rebui
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
@@ -180,7 +181,8 @@ def _requirement(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     body's requirement; an alternation requires one of its branches' requirements. Of several, the set whose
     shortest literal is longest (the most selective) is kept.
     """
-    from re import _constants as c  # type: ignore[attr-defined]
+    # Private stdlib modules; typed as Any so that mypy sees the same thing whether or not a stub is loaded.
+    c: Any = importlib.import_module("re._constants")
 
     candidates: list[frozenset[str]] = []
     run: list[str] = []
@@ -214,7 +216,7 @@ def _requirement(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
 
 def _required_literals(rule: str) -> frozenset[str] | None:
     try:
-        from re import _parser  # type: ignore[attr-defined]
+        _parser: Any = importlib.import_module("re._parser")
 
         return _requirement(list(_parser.parse(rule, _FLAGS)))
     except (ImportError, AttributeError, re.error):  # another Python: run the rule unconditionally
