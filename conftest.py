@@ -107,13 +107,9 @@ def worker_queue(worker_broker: str, celery_worker_env: dict[str, str], transact
     import uuid
     from pathlib import Path
 
-    from django.db import connection
+    from tests.live_db import url_for_other_processes
 
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-        f"/{db['NAME']}"
-    )
+    database_url = url_for_other_processes()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": worker_broker,
            "CELERY_RESULT_BACKEND": worker_broker, **celery_worker_env}

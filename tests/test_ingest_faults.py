@@ -24,10 +24,9 @@ def live_database_url(transactional_db: Any) -> str:
     if connection.vendor != "postgresql":
         pytest.skip("gunicorn runs in processes of its own, which cannot open SQLite's in-memory test database; "
                     "runs on PostgreSQL (make test-postgres)")
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (f"postgres://{db.get('USER') or 'postgres'}{password}@{db.get('HOST') or '127.0.0.1'}:"
-            f"{db.get('PORT') or 5432}/{db['NAME']}")
+    from tests.live_db import url_for_other_processes
+
+    return url_for_other_processes()
 
 
 @pytest.fixture

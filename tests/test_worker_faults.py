@@ -30,7 +30,6 @@ from typing import Any
 
 import pytest
 import redis
-from celery.app.amqp import AMQP
 from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q
 
@@ -43,6 +42,8 @@ from feedback import services as feedback_services
 from feedback.models import FeedbackItem, FeedbackSource
 from feedback.scoring.datasets import load_github_gold
 from pitwall.celery import app as pitwall_celery
+from tests.celery_dispatch import tasks_sent_to
+from tests.live_db import url_for_other_processes
 from tests.shared import shared_data
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -172,11 +173,7 @@ class Workers:
 def workers(
     worker_broker: str, celery_worker_env: dict[str, str], faults: Faults, transactional_db: Any
 ) -> Iterator[Workers]:
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
-        f"/{db['NAME']}"
-    )
+    database_url = url_for_other_processes()
     base = {name: value for name, value in os.environ.items() if name != "CELERY_VISIBILITY_TIMEOUT"}
     env = {**base, "DATABASE_URL": database_url, "CELERY_BROKER_URL": worker_broker, **celery_worker_env}
     pool = Workers(env, faults.namespace)
@@ -189,18 +186,8 @@ def workers(
 @pytest.fixture
 def dispatch_to_worker(faults: Faults, worker_broker: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process's Celery app sends to the broker and the worker's queue instead of running tasks eagerly."""
-    monkeypatch.setitem(pitwall_celery.conf, "task_always_eager", False)
-    monkeypatch.setitem(pitwall_celery.conf, "broker_url", worker_broker)
-    monkeypatch.setitem(pitwall_celery.conf, "task_default_queue", faults.namespace)
-    # The app caches its queues and connection pool; fresh ones are built from the settings above.
-    monkeypatch.setattr(pitwall_celery, "amqp", AMQP(app=pitwall_celery))
-    monkeypatch.setattr(pitwall_celery, "_pool", None)
-    try:
+    with tasks_sent_to(queue=faults.namespace, broker=worker_broker, monkeypatch=monkeypatch):
         yield
-    finally:
-        pool = getattr(pitwall_celery, "_pool", None)
-        if pool is not None:
-            pool.force_close_all()
 
 
 # --- the batch ----------------------------------------------------------------------------------------------

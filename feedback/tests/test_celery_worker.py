@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery.app.amqp import AMQP
 from django.utils import timezone
 
 import feedback.scoring as scoring
 from feedback.models import FeedbackItem
 from feedback.text import text_hash
-from pitwall.celery import app as pitwall_celery
+from tests.celery_dispatch import tasks_sent_to
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,18 +46,8 @@ def test_worker__scores_item_once__second_run_skipped(worker_queue: str, celery_
 @pytest.fixture
 def dispatch_to_worker(worker_queue: str, worker_broker: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process's Celery app sends to the broker and the worker's queue instead of running tasks eagerly."""
-    monkeypatch.setitem(pitwall_celery.conf, "task_always_eager", False)
-    monkeypatch.setitem(pitwall_celery.conf, "broker_url", worker_broker)
-    monkeypatch.setitem(pitwall_celery.conf, "task_default_queue", worker_queue)
-    # The app caches its queues and connection pool; fresh ones are built from the settings above.
-    monkeypatch.setattr(pitwall_celery, "amqp", AMQP(app=pitwall_celery))
-    monkeypatch.setattr(pitwall_celery, "_pool", None)
-    try:
+    with tasks_sent_to(queue=worker_queue, broker=worker_broker, monkeypatch=monkeypatch):
         yield
-    finally:
-        pool = getattr(pitwall_celery, "_pool", None)
-        if pool is not None:
-            pool.force_close_all()
 
 
 def test_worker__submission_queued_on_commit_is_scored_by_worker(
