@@ -192,6 +192,10 @@ def _rewrite(paths: Paths, events: list[dict[str, Any]]) -> None:
     tmp = paths.spool_file + ".tmp"
     with open(tmp, "wb") as handle:
         handle.write(b"".join(encode(event) for event in events))
+        # On disk before the rename: else a machine crash can leave the renamed file empty and the queue lost.
+        # Only the sender (a detached child) and an over-full queue rewrite, never the build's own path.
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(tmp, paths.spool_file)
 
 
